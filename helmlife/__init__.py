@@ -1,0 +1,1 @@
+"""helmlife: a real lifecycle for Helm charts inside Pulumi."""
