@@ -1,0 +1,58 @@
+"""The Pulumi program behind `__main__.py`: one LifecycleChart per chart in the stack config."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+
+import pulumi
+
+from .chart import LifecycleChart
+from .hooks import Hooks
+from .spec import ChartSpec
+from .stacks import parse_stack_config, read_kubeconfig
+
+
+def deploy_stack(
+    components: Mapping[str, type[LifecycleChart]] | None = None,
+    hooks: Mapping[str, Hooks] | None = None,
+    project_dir: Path | None = None,
+) -> dict[str, LifecycleChart]:
+    """Build every chart of the current stack; `components`/`hooks` attach user code by chart name."""
+    base = project_dir or Path(os.environ.get("HELMLIFE_PROJECT_DIR") or Path.cwd())
+    stack = pulumi.get_stack()
+    raw = pulumi.Config("helmlife")
+    cfg, specs = parse_stack_config(stack, {
+        k: v for k, v in {
+            "kubeconfig_path": raw.get("kubeconfig_path"),
+            "kube_context": raw.get("kube_context"),
+            "charts": raw.get_object("charts") or [],
+        }.items() if v is not None
+    })
+    kubeconfig = read_kubeconfig(cfg, base, os.environ.get("KUBECONFIG"))
+    built: dict[str, LifecycleChart] = {}
+    for spec in specs:
+        spec = _with_secret_config(spec, raw)
+        cls = (components or {}).get(spec.name, LifecycleChart)
+        chart = cls(spec.name, spec, kubeconfig=kubeconfig, kube_context=cfg.kube_context,
+                    hooks=(hooks or {}).get(spec.name), project_dir=base)
+        built[spec.name] = chart
+        if chart.release is not None:
+            pulumi.export(f"{spec.name}", {
+                "namespace": spec.namespace,
+                "revision": chart.revision,
+                "status": chart.status,
+                "chart_version": chart.release.deployed_version,
+            })
+    return built
+
+
+def _with_secret_config(spec: ChartSpec, config: pulumi.Config) -> ChartSpec:
+    """Resolve `secret_config` values into secret Outputs, so plaintext never enters the spec."""
+    if not any(v.secret_config for v in spec.values):
+        return spec
+    values = [
+        v.model_copy(update={"value": config.require_secret(v.secret_config)}) if v.secret_config else v
+        for v in spec.values
+    ]
+    return spec.model_copy(update={"values": values})

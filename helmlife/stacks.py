@@ -1,0 +1,67 @@
+"""Stack config: which charts a stack (an environment) deploys, validated before anything runs.
+
+A stack's `helmlife:` config holds the cluster to reach and the list of charts, each a
+ChartSpec. Errors name the stack, the chart and the field, because in a pull request the
+preview output is the only place a reviewer sees them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .spec import ChartSpec, format_validation_error
+
+
+class StackConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kubeconfig_path: str | None = Field(default=None, description="Kubeconfig file, relative to the project.")
+    kube_context: str | None = None
+    charts: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("charts")
+    @classmethod
+    def _unique(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        names = [c.get("name") for c in v if isinstance(c, dict)]
+        dupes = sorted({n for n in names if names.count(n) > 1 and n})
+        if dupes:
+            raise ValueError(f"chart names must be unique in a stack; repeated: {', '.join(dupes)}")
+        return v
+
+
+class StackConfigError(ValueError):
+    pass
+
+
+def parse_stack_config(stack: str, raw: dict[str, Any]) -> tuple[StackConfig, list[ChartSpec]]:
+    """Validate the whole config and every chart, reporting all problems at once."""
+    try:
+        cfg = StackConfig.model_validate(raw)
+    except ValidationError as err:
+        raise StackConfigError(format_validation_error(err, f"stack {stack!r}")) from None
+    problems: list[str] = []
+    specs: list[ChartSpec] = []
+    for i, entry in enumerate(cfg.charts):
+        label = f"stack {stack!r}, chart {entry.get('name', f'#{i}')!r}"
+        try:
+            specs.append(ChartSpec.model_validate(entry))
+        except ValidationError as err:
+            problems.append(format_validation_error(err, label))
+    if problems:
+        raise StackConfigError("\n".join(problems))
+    return cfg, specs
+
+
+def read_kubeconfig(cfg: StackConfig, project_dir: Path, env_path: str | None) -> str:
+    path = cfg.kubeconfig_path or env_path
+    if not path:
+        raise StackConfigError("no cluster configured: set helmlife:kubeconfig_path in the stack or KUBECONFIG")
+    p = Path(path) if Path(path).is_absolute() else project_dir / path
+    try:
+        return p.read_text()
+    except OSError as err:
+        raise StackConfigError(
+            f"helmlife:kubeconfig_path: cannot read {p} ({err.strerror}); start the cluster (scripts/cluster up) or fix the path"
+        ) from None
