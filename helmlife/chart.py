@@ -35,6 +35,7 @@ class _Step(Resource):
     payload: pulumi.Output[Any]
 
     def __init__(self, step: str, name: str, props: Mapping[str, Any], opts: pulumi.ResourceOptions) -> None:
+        self.step_name = step
         outs = {"payload": None, **{k: None for k in getattr(self, "OUTPUTS", ())}}
         super().__init__(StepProvider(step), name, {**outs, **props}, opts)
 
@@ -105,6 +106,7 @@ class LifecycleChart(pulumi.ComponentResource):
 
         self.release: Release | None = None
         self.steps: dict[str, _Step] = {}
+        self.step_dependencies: dict[str, list[str]] = {}
         if self.spec.action is Action.destroy:
             # No steps: the engine deletes the previous ones in reverse order (uninstall, then CRDs).
             self.register_outputs({"action": "destroy"})
@@ -134,6 +136,7 @@ class LifecycleChart(pulumi.ComponentResource):
             res = cls(step_name, f"{name}-{step_name.replace('_', '-')}", inputs,
                       pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=deps)))
             self.steps[step_name] = res
+            self.step_dependencies[step_name] = [d.step_name for d in deps]  # type: ignore[attr-defined]
             return res
 
         values_digest: pulumi.Input[str] = _digest(public_values, secret_values)

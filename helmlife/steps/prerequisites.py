@@ -23,22 +23,22 @@ def builtin_problems(spec: ChartSpec, props: dict[str, Any]) -> list[tuple[str, 
     if isinstance(spec.chart, RepoChart):
         why = charts.repo_has_chart(spec.chart)
         if why:
-            problems.append(("spec", why))
+            problems.append(("release", why))
     else:
         try:
             charts.read_chart_yaml(charts.chart_dir(spec, base))  # type: ignore[arg-type]
         except ValueError as err:
-            problems.append(("spec", str(err)))
+            problems.append(("release", str(err)))
     try:
         split_values(spec, base)
     except ValueError as err:
-        problems.append(("spec", str(err)))
+        problems.append(("release", str(err)))
     if not spec.create_namespace:
         try:
             if not kube.namespace_exists(api(props), spec.namespace):
-                problems.append(("spec", f"namespace: {spec.namespace!r} does not exist; create it first or set create_namespace: true"))
+                problems.append(("release", f"namespace: {spec.namespace!r} does not exist; create it first or set create_namespace: true"))
         except Exception as err:  # noqa: BLE001 - the message is what the user needs
-            problems.append(("kubeconfig", f"cannot reach the cluster to check namespace {spec.namespace!r}: {err}"))
+            problems.append(("release", f"cannot reach the cluster to check namespace {spec.namespace!r}: {err}"))
     return problems
 
 
@@ -49,7 +49,7 @@ def check(news: dict[str, Any]) -> list[tuple[str, str]]:
         try:
             run_user_hooks(news, "check_prerequisites")
         except Exception as err:  # noqa: BLE001
-            problems.append(("hooks", str(err)))
+            problems.append(("release", str(err)))
     return [(prop, f"{news['release']}: check_prerequisites: {msg}") for prop, msg in problems]
 
 

@@ -1,0 +1,250 @@
+"""End-to-end fixtures: the real Pulumi CLI from .tools/, on the local kwok cluster.
+
+Nothing here skips. A missing toolchain or a cluster that will not start fails the test,
+with the command that fixes it, so a green run always means the real engine ran.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import textwrap
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+from kubernetes import client, config
+from pulumi import automation as auto
+
+from helmlife.runner import select_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".tools"
+KUBECONFIG = TOOLS / "cluster" / "kubeconfig"
+REQUIRED = [
+    "pulumi", "pulumi-resource-pulumi-python", "helm", "kwokctl", "kwok",
+    "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd",
+]
+E2E_MAIN = """\
+from helmlife.program import deploy_stack
+from tests.e2e import e2e_hooks
+
+deploy_stack(components=e2e_hooks.COMPONENTS, hooks=e2e_hooks.HOOKS)
+"""
+
+
+@pytest.fixture(scope="session")
+def toolchain() -> Path:
+    missing = [b for b in REQUIRED if not (TOOLS / "bin" / b).exists()]
+    if missing:
+        pytest.fail(f"toolchain incomplete, missing {', '.join(missing)} in {TOOLS / 'bin'}: run scripts/bootstrap",
+                    pytrace=False)
+    return TOOLS
+
+
+@dataclass
+class Cluster:
+    kubeconfig: Path
+    api: client.ApiClient
+
+    def release_secrets(self, namespace: str, release: str) -> list[client.V1Secret]:
+        """Helm stores one Secret per revision: the cluster-side truth about a release."""
+        return client.CoreV1Api(self.api).list_namespaced_secret(
+            namespace, label_selector=f"owner=helm,name={release}").items
+
+    def deployed_revision(self, namespace: str, release: str) -> int | None:
+        live = [s for s in self.release_secrets(namespace, release) if s.metadata.labels.get("status") == "deployed"]
+        return int(live[0].metadata.labels["version"]) if live else None
+
+    def pods(self, namespace: str, release: str) -> list[client.V1Pod]:
+        return client.CoreV1Api(self.api).list_namespaced_pod(
+            namespace, label_selector=f"app.kubernetes.io/instance={release}").items
+
+    def ready_pods(self, namespace: str, release: str) -> int:
+        return sum(
+            1 for p in self.pods(namespace, release)
+            if p.metadata.deletion_timestamp is None
+            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+        )
+
+    def crd_names(self) -> set[str]:
+        return {c.metadata.name for c in client.ApiextensionsV1Api(self.api).list_custom_resource_definition().items}
+
+    def configmap(self, namespace: str, name: str) -> client.V1ConfigMap | None:
+        try:
+            return client.CoreV1Api(self.api).read_namespaced_config_map(name, namespace)
+        except client.exceptions.ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def deployment(self, namespace: str, name: str) -> client.V1Deployment | None:
+        try:
+            return client.AppsV1Api(self.api).read_namespaced_deployment(name, namespace)
+        except client.exceptions.ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+
+
+@pytest.fixture(scope="session")
+def cluster(toolchain: Path) -> Iterator[Cluster]:
+    script = ROOT / "scripts" / "cluster"
+    was_up = subprocess.run([script, "status"], capture_output=True).returncode == 0
+    proc = subprocess.run([script, "up"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"scripts/cluster up failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
+    api = config.new_client_from_config(str(KUBECONFIG))
+    try:
+        yield Cluster(KUBECONFIG, api)
+    finally:
+        if not was_up and not os.environ.get("HELMLIFE_KEEP_CLUSTER"):
+            subprocess.run([script, "down"], capture_output=True)
+
+
+@dataclass
+class Run:
+    ok: bool
+    output: str
+    result: Any = None
+
+
+@dataclass
+class Project:
+    """A throwaway copy of the project with its own stacks and state, on the shared toolchain."""
+
+    root: Path
+    journal: Path
+    namespace: str
+    stacks: dict[str, auto.Stack] = field(default_factory=dict)
+
+    def write_stack(self, name: str, charts: list[dict[str, Any]], **extra: Any) -> None:
+        cfg = {"helmlife:kubeconfig_path": str(KUBECONFIG), "helmlife:charts": charts}
+        cfg.update({f"helmlife:{k}": v for k, v in extra.items()})
+        path = self.root / "stacks" / f"Pulumi.{name}.yaml"
+        doc = yaml.safe_load(path.read_text()) if path.exists() else {}
+        doc = doc or {}
+        doc.setdefault("config", {}).update(cfg)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    def stack(self, name: str) -> auto.Stack:
+        if name not in self.stacks:
+            self.stacks[name] = select_stack(name, self.root, tools=TOOLS, extra_env={
+                "HELMLIFE_JOURNAL": str(self.journal),
+                "PYTHONPATH": f"{self.root}{os.pathsep}{ROOT}",
+            })
+        return self.stacks[name]
+
+    def _run(self, name: str, op: str, **kw: Any) -> Run:
+        lines: list[str] = []
+        st = self.stack(name)
+        try:
+            res = getattr(st, op)(on_output=lines.append, color="never", **kw)
+            return Run(True, "\n".join(lines), res)
+        except auto.errors.CommandError as err:
+            return Run(False, "\n".join(lines) + "\n" + str(err))
+
+    def up(self, name: str) -> Run:
+        return self._run(name, "up")
+
+    def preview(self, name: str) -> Run:
+        return self._run(name, "preview", diff=True)
+
+    def destroy(self, name: str) -> Run:
+        return self._run(name, "destroy")
+
+    def steps(self, op: str | None = None, release: str | None = None) -> list[tuple[str, str]]:
+        """(step, op) in the order the providers ran them, from the journal."""
+        if not self.journal.exists():
+            return []
+        rows = [json.loads(line) for line in self.journal.read_text().splitlines() if line.strip()]
+        return [(r["step"], r["op"]) for r in rows
+                if (op is None or r["op"] == op) and (release is None or r["release"] == release)]
+
+    def clear_journal(self) -> None:
+        self.journal.write_text("")
+
+
+def copy_project(dest: Path, main: str | None) -> None:
+    for item in ("Pulumi.yaml", "__main__.py", "charts", "hooks"):
+        src = ROOT / item
+        if src.is_dir():
+            shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / item)
+    (dest / "stacks").mkdir()
+    (dest / ".tools").mkdir()
+    (dest / ".tools" / "cluster").symlink_to(TOOLS / "cluster")
+    if main is not None:
+        (dest / "__main__.py").write_text(main)
+
+
+def _namespace_for(nodeid: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", nodeid.split("::")[-1].lower()).strip("-")[:40].strip("-")
+    return f"{base}-{uuid.uuid4().hex[:5]}"
+
+
+@pytest.fixture
+def project(tmp_path: Path, cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[Project]:
+    """A project copy whose __main__ wires tests/e2e/e2e_hooks; destroyed afterwards."""
+    copy_project(tmp_path / "project", E2E_MAIN)
+    proj = Project(tmp_path / "project", tmp_path / "journal.jsonl", _namespace_for(request.node.nodeid))
+    yield proj
+    for name, st in proj.stacks.items():
+        try:
+            st.destroy(color="never")
+        except auto.errors.CommandError:
+            st.workspace.remove_stack(name, force=True)
+    try:
+        client.CoreV1Api(cluster.api).delete_namespace(proj.namespace)
+    except client.exceptions.ApiException:
+        pass
+
+
+@pytest.fixture
+def dev_project(tmp_path: Path, cluster: Cluster) -> Project:
+    """A copy of the real project with the real dev stack file and __main__.py."""
+    copy_project(tmp_path / "project", None)
+    shutil.copy2(ROOT / "stacks" / "Pulumi.dev.yaml", tmp_path / "project" / "stacks" / "Pulumi.dev.yaml")
+    return Project(tmp_path / "project", tmp_path / "journal.jsonl", "helmlife-dev")
+
+
+def chart(name: str, namespace: str, path: str = "charts/demo-app", **spec: Any) -> dict[str, Any]:
+    return {"name": name, "chart": path, "namespace": namespace, "create_namespace": True, "timeout": "60s", **spec}
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).strip() + "\n"
+
+
+@pytest.fixture
+def http_server() -> Iterator[Any]:
+    """Factory for loopback HTTP servers answering a fixed status (kwok pods serve nothing)."""
+    import http.server
+    import threading
+
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(status: int = 200) -> str:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"degraded" if status >= 400 else b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        servers.append(srv)
+        return f"http://127.0.0.1:{srv.server_address[1]}/healthz"
+
+    yield start
+    for srv in servers:
+        srv.shutdown()

@@ -1,0 +1,92 @@
+"""Hooks the end-to-end tests attach by chart name (tests/e2e/conftest.py writes a __main__.py
+that passes these to deploy_stack)."""
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes import client
+
+from helmlife import HookContext, Hooks, LifecycleChart, PermanentError, TemporaryError
+
+
+def _record(ctx: HookContext, name: str, data: dict[str, str]) -> None:
+    core = client.CoreV1Api(ctx.kube)
+    body = client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name), data=data)
+    try:
+        core.replace_namespaced_config_map(name, ctx.namespace, body)
+    except client.exceptions.ApiException as err:
+        if err.status != 404:
+            raise
+        core.create_namespaced_config_map(ctx.namespace, body)
+
+
+# "hooked": a hook on every step; the payload each adds must reach the next.
+hooked = Hooks()
+
+
+@hooked.check_prerequisites
+def hooked_prereq(ctx: HookContext) -> dict[str, Any]:
+    return {"trail": ["check_prerequisites"]}
+
+
+@hooked.pre_exec
+def hooked_pre(ctx: HookContext) -> dict[str, Any]:
+    return {"trail": [*ctx.payload.get("trail", []), "pre_exec"], "previous": ctx.previous_version}
+
+
+@hooked.post_exec
+def hooked_post(ctx: HookContext) -> dict[str, Any]:
+    trail = [*ctx.payload.get("trail", []), "post_exec"]
+    _record(ctx, f"{ctx.release}-trail", {"trail": ",".join(trail), "target": str(ctx.target_version)})
+    return {"trail": trail}
+
+
+@hooked.validate
+def hooked_validate(ctx: HookContext) -> None:
+    ctx.log.info("validate saw trail %s", ctx.payload.get("trail"))
+
+
+# "prefail": pre_exec refuses, so the release must never be touched.
+prefail = Hooks()
+
+
+@prefail.pre_exec
+def refuse(ctx: HookContext) -> None:
+    raise PermanentError("pre_exec refused on purpose (e2e)")
+
+
+# "broken": a release that cannot become Ready; the failure hook adds a line to the output.
+broken = Hooks()
+
+
+@broken.on_deploy_failure
+def explain(ctx: HookContext) -> None:
+    ctx.diagnostics.append(f"  e2e-hook: deploy of {ctx.release} failed on attempt {ctx.attempt}")
+
+
+# "checked": a custom validate check that fails.
+checked = Hooks()
+
+
+@checked.validate
+def smoke_test(ctx: HookContext) -> None:
+    raise PermanentError("smoke test: /healthz said 'degraded'")
+
+
+class SubclassedChart(LifecycleChart):
+    """The trait style: override step methods."""
+
+    def pre_exec(self, ctx: HookContext) -> dict[str, Any]:
+        return {"from_method": True, "release": self.spec.name}
+
+    def post_exec(self, ctx: HookContext) -> None:
+        _record(ctx, f"{ctx.release}-method", {"from_method": str(ctx.payload.get("from_method"))})
+
+    def validate(self, ctx: HookContext) -> None:
+        crd = client.ApiextensionsV1Api(ctx.kube).read_custom_resource_definition("widgets.demo.helmlife.dev")
+        if not any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or []):
+            raise TemporaryError("widgets CRD not established yet", delay=1, max_attempts=20)
+
+
+COMPONENTS = {"subclassed": SubclassedChart}
+HOOKS = {"hooked": hooked, "prefail": prefail, "broken": broken, "checked": checked}

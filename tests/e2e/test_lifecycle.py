@@ -1,0 +1,255 @@
+"""LifecycleChart end to end: real CLI, real cluster, assertions on the cluster."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from tests.e2e.conftest import ROOT, Cluster, Project, chart
+
+pytestmark = pytest.mark.e2e
+OPERATOR_CRDS = {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"}
+STEP_ORDER = ["prerequisites", "pre_exec", "crds", "release", "post_exec", "validate"]
+
+
+def test_steps_in_order_up_and_reverse_on_destroy(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("hooked", ns, "charts/demo-operator/1.0.0")])
+    up = project.up("t")
+    assert up.ok, up.output
+    assert [s for s, _ in project.steps("create")] == STEP_ORDER
+    assert cluster.deployed_revision(ns, "hooked") == 1
+    assert OPERATOR_CRDS <= cluster.crd_names()
+    trail = cluster.configmap(ns, "hooked-trail")
+    assert trail is not None and trail.data["trail"] == "check_prerequisites,pre_exec,post_exec"
+    assert "[helmlife hooked validate] validate saw trail" in up.output  # hook logs reach the output
+
+    project.clear_journal()
+    down = project.destroy("t")
+    assert down.ok, down.output
+    deleted = [s for s, _ in project.steps("delete")]
+    assert deleted == list(reversed(STEP_ORDER))
+    assert deleted.index("release") < deleted.index("crds")  # helm uninstall before the CRDs go
+    assert cluster.release_secrets(ns, "hooked") == []
+    assert not OPERATOR_CRDS & cluster.crd_names()
+
+
+def test_crd_cleanup_refuses_while_custom_resources_exist(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("subclassed", ns, "charts/demo-operator/1.0.0")])
+    assert (up := project.up("t")).ok, up.output
+    method_cm = cluster.configmap(ns, "subclassed-method")
+    assert method_cm is not None and method_cm.data["from_method"] == "True"  # subclass-style hooks ran
+    objs = client.CustomObjectsApi(cluster.api)
+    objs.create_namespaced_custom_object("demo.helmlife.dev", "v1", ns, "widgets", {
+        "apiVersion": "demo.helmlife.dev/v1", "kind": "Widget", "metadata": {"name": "keep-me"}, "spec": {"size": 1},
+    })
+    refused = project.destroy("t")
+    assert not refused.ok
+    assert "refusing to delete CRDs that still hold custom resources" in refused.output
+    assert "Widget/" in refused.output and "keep-me" in refused.output
+    assert "force_crd_deletion" in refused.output
+    assert OPERATOR_CRDS <= cluster.crd_names(), "no CRD may be deleted while it holds data"
+    assert objs.get_namespaced_custom_object("demo.helmlife.dev", "v1", ns, "widgets", "keep-me")
+
+    objs.delete_namespaced_custom_object("demo.helmlife.dev", "v1", ns, "widgets", "keep-me")
+    again = project.destroy("t")
+    assert again.ok, again.output
+    assert not OPERATOR_CRDS & cluster.crd_names()
+
+
+def test_breaking_version_reinstalls_and_values_change_upgrades(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    spec = dict(last_breaking_version_requiring_restart="2.0.0", force_crd_deletion=True)
+    project.write_stack("t", [chart("op", ns, "charts/demo-operator/1.0.0", **spec)])
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.deployed_revision(ns, "op") == 1
+
+    # A values-only change: pre_exec re-runs but must not uninstall; helm upgrades to revision 2.
+    project.write_stack("t", [chart("op", ns, "charts/demo-operator/1.0.0", values=[{"key": "replicaCount", "value": 2}], **spec)])
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.deployed_revision(ns, "op") == 2
+    assert "uninstalling op" not in r.output
+
+    # Crossing 2.0.0 (whose Deployment selector changed, which an upgrade cannot apply): fresh install.
+    project.write_stack("t", [chart("op", ns, "charts/demo-operator/2.0.0", **spec)])
+    preview = project.preview("t")
+    assert preview.ok, preview.output
+    assert "1.0.0" in preview.output and "2.0.0" in preview.output  # preview shows why pre_exec/release run
+    assert (r := project.up("t")).ok, r.output
+    assert "crosses breaking version 2.0.0" in r.output
+    assert cluster.deployed_revision(ns, "op") == 1
+    assert len(cluster.release_secrets(ns, "op")) == 1
+    dep = cluster.deployment(ns, "op")
+    assert dep is not None and dep.spec.selector.match_labels.get("app.kubernetes.io/component") == "operator"
+
+
+def test_breaking_version_not_crossed_upgrades(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("op", ns, "charts/demo-operator/1.0.0", force_crd_deletion=True,
+                                    last_breaking_version_requiring_restart="3.0.0")])
+    assert (r := project.up("t")).ok, r.output
+    project.write_stack("t", [chart("op", ns, "charts/demo-operator/1.0.0", force_crd_deletion=True,
+                                    last_breaking_version_requiring_restart="3.0.0",
+                                    values=[{"key": "replicaCount", "value": 2}])])
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.deployed_revision(ns, "op") == 2
+    assert len(cluster.release_secrets(ns, "op")) == 2
+
+
+def test_validate_failure_fails_up_and_leaves_release(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("checked", ns)])
+    r = project.up("t")
+    assert not r.ok
+    assert "smoke test: /healthz said 'degraded'" in r.output
+    assert "validate hook" in r.output and "smoke_test" in r.output
+    assert cluster.deployed_revision(ns, "checked") == 1  # the release stays as helm deployed it
+    assert cluster.ready_pods(ns, "checked") == 1
+
+
+def test_http_check_failure_names_the_check(project: Project, cluster: Cluster, http_server) -> None:
+    ns = project.namespace
+    url = http_server(status=503)
+    project.write_stack("t", [chart("web", ns, timeout="5s",
+                                    http_checks=[{"name": "frontpage", "url": url, "timeout": "2s"}])])
+    r = project.up("t")
+    assert not r.ok
+    assert "validate check 'frontpage' failed" in r.output and "answered 503" in r.output
+    assert cluster.deployed_revision(ns, "web") == 1
+
+    ok_url = http_server(status=200)
+    project.write_stack("t", [chart("web", ns, timeout="5s",
+                                    http_checks=[{"name": "frontpage", "url": ok_url, "timeout": "2s"}])])
+    r = project.up("t")
+    assert r.ok, r.output  # a re-run converges: validate runs again and passes
+    assert cluster.deployed_revision(ns, "web") == 1
+
+
+def test_pre_exec_failure_leaves_release_untouched(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("prefail", ns)])
+    r = project.up("t")
+    assert not r.ok
+    assert "pre_exec refused on purpose" in r.output
+    assert cluster.release_secrets(ns, "prefail") == []
+    assert ("release", "create") not in project.steps()
+
+
+def test_failing_release_shows_events_and_rolls_back(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("broken", ns, timeout="20s")])
+    assert (r := project.up("t")).ok, r.output
+    project.write_stack("t", [chart("broken", ns, timeout="20s",
+                                    values=[{"key": "nodeSelector.no-such-node", "value": "true"}])])
+    r = project.up("t")
+    assert not r.ok
+    assert "deploy failed" in r.output
+    assert "on_deploy_failure" in r.output
+    assert "FailedScheduling" in r.output  # the namespace's events
+    assert "e2e-hook: deploy of broken failed" in r.output  # the user hook's addition
+    # atomic: helm rolled back, the previous revision's pods still serve.
+    assert cluster.deployed_revision(ns, "broken") == 3
+    assert cluster.ready_pods(ns, "broken") == 1
+
+
+def test_skip_and_destroy_actions(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("app", ns)])
+    assert (r := project.up("t")).ok, r.output
+
+    project.write_stack("t", [chart("app", ns, action="skip", values=[{"key": "replicaCount", "value": 3}])])
+    preview = project.preview("t")
+    assert preview.ok, preview.output
+    assert {k: v for k, v in preview.result.change_summary.items() if k != "same"} == {}
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.deployed_revision(ns, "app") == 1
+    assert cluster.ready_pods(ns, "app") == 1
+
+    project.write_stack("t", [chart("app", ns, action="destroy")])
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.release_secrets(ns, "app") == []
+    state = project.stack("t").export_stack().deployment
+    types = {res["type"] for res in state["resources"]}
+    assert "helmlife:index:LifecycleChart" in types  # the component stays in the program and state
+    assert not any(t.endswith(":Release") for t in types)
+
+
+def test_secrets_never_in_plain_text_in_state(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    token = "sup3r-s3cret-token-e2e"
+    st = project.stack("t")
+    project.write_stack("t", [chart("app", ns, values=[{"key": "auth.token", "secret_config": "token"},
+                                                       {"key": "auth.user", "value": "bob", "secret": True}])])
+    st.set_config("helmlife:token", __import__("pulumi").automation.ConfigValue(token, secret=True))
+    r = project.up("t")
+    assert r.ok, r.output
+    exported = json.dumps(project.stack("t").export_stack().deployment)
+    kubeconfig = cluster.kubeconfig.read_text()
+    assert token not in exported and token not in r.output
+    assert '"bob"' not in exported
+    for line in kubeconfig.splitlines():
+        if "client-key-data" in line or "client-certificate-data" in line:
+            assert line.split(":", 1)[1].strip() not in exported
+    # The release itself did get the secret value.
+    values = json.loads(__import__("subprocess").run(
+        [str(ROOT / ".tools/bin/helm"), "get", "values", "app", "-n", ns, "-o", "json", "--kubeconfig", str(cluster.kubeconfig)],
+        capture_output=True, text=True, check=True).stdout)
+    assert values["auth"] == {"token": token, "user": "bob"}
+
+
+BAD_SPECS = [
+    ({"timeout": "forever"}, "timeout", "Go syntax"),
+    ({"name": "Bad_Name"}, "name", "valid release name"),
+    ({"values_files": ["missing-values.yaml"]}, "values_files[0]", "cannot read"),
+    ({"yaml_files_content": ["a: [unclosed"]}, "yaml_files_content[0]", "not valid YAML"),
+    ({"chart": "charts/no-such-chart"}, "chart.path", "no readable Chart.yaml"),
+    ({"create_namespace": False}, "namespace", "does not exist"),
+    ({"chart": {"repo": "http://127.0.0.1:8879", "name": "hello-repo", "version": "9.9.9"}}, "chart.version", "available: "),
+    ({"atomic": "sometimes"}, "atomic", "boolean"),
+    ({"colour": "blue"}, "colour", "unknown field"),
+]
+
+
+@pytest.mark.parametrize(("patch", "field", "hint"), BAD_SPECS, ids=[b[1] for b in BAD_SPECS])
+def test_bad_spec_fails_at_preview_with_nothing_applied(project: Project, cluster: Cluster,
+                                                        patch: dict, field: str, hint: str) -> None:
+    ns = project.namespace
+    spec = {**chart("bad", ns), **patch}
+    project.write_stack("t", [spec])
+    r = project.preview("t")
+    assert not r.ok, r.output
+    assert field in r.output and hint in r.output, r.output
+    assert "stack 't'" in r.output or "bad: check_prerequisites" in r.output, r.output
+    up = project.up("t")
+    assert not up.ok
+    assert cluster.release_secrets(ns, "bad") == []
+    assert ("release", "create") not in project.steps()
+
+
+def test_destroy_runs_the_current_library_code(project: Project, cluster: Cluster, tmp_path: Path) -> None:
+    """State holds a reference to helmlife's provider, not a copy: fixed code is what destroys."""
+    ns = project.namespace
+    project.write_stack("t", [chart("app", ns)])
+    assert (r := project.up("t")).ok, r.output
+    state = project.stack("t").export_stack().deployment
+    providers = [res["inputs"].get("__provider") for res in state["resources"] if "__provider" in res.get("inputs", {})]
+    assert providers and all(isinstance(p, str) and len(p) < 600 for p in providers)
+
+    patched = tmp_path / "patched"
+    shutil.copytree(ROOT / "helmlife", patched / "helmlife", ignore=shutil.ignore_patterns("__pycache__"))
+    marker = tmp_path / "new-code-ran"
+    release_py = patched / "helmlife" / "steps" / "release.py"
+    release_py.write_text(release_py.read_text().replace(
+        "def delete(props: dict[str, Any]) -> None:\n",
+        f"def delete(props: dict[str, Any]) -> None:\n    open({str(marker)!r}, 'a').write('patched delete\\n')\n",
+    ))
+    st = project.stack("t")
+    st.workspace.env_vars["PYTHONPATH"] = f"{patched}:{project.root}:{ROOT}"
+    down = project.destroy("t")
+    assert down.ok, down.output
+    assert marker.read_text() == "patched delete\n"
+    assert cluster.release_secrets(ns, "app") == []

@@ -1,0 +1,57 @@
+"""The platform: the dev stack through the real CLI on the local cluster (issue: platform).
+
+preview -> up -> preview shows no changes -> destroy, asserting on the cluster each time.
+"""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project
+
+pytestmark = pytest.mark.e2e
+NS = "helmlife-dev"
+
+
+def test_toolchain_versions(toolchain) -> None:
+    out = subprocess.run([TOOLS / "bin" / "pulumi", "version"], capture_output=True, text=True, check=True).stdout
+    versions = dict(line.split("=", 1) for line in (ROOT / "scripts" / "versions.env").read_text().splitlines()
+                    if "=" in line and not line.startswith("#"))
+    assert out.strip() == f"v{versions['PULUMI_VERSION']}"
+    helm = subprocess.run([TOOLS / "bin" / "helm", "version", "--short"], capture_output=True, text=True, check=True)
+    assert helm.stdout.startswith(f"v{versions['HELM_VERSION']}")
+
+
+def test_dev_stack_preview_up_noop_destroy(dev_project: Project, cluster: Cluster) -> None:
+    preview = dev_project.preview("dev")
+    assert preview.ok, preview.output
+    assert preview.result.change_summary.get("create", 0) >= 18  # 3 charts x 6 steps (+ components)
+    assert cluster.deployed_revision(NS, "demo-app") is None, "preview must not apply anything"
+
+    up = dev_project.up("dev")
+    assert up.ok, up.output
+    assert cluster.deployed_revision(NS, "demo-app") == 1
+    assert cluster.deployed_revision(NS, "demo-operator") == 1
+    assert cluster.deployed_revision(NS, "hello-repo") == 1
+    assert cluster.ready_pods(NS, "demo-app") == 2
+    assert cluster.ready_pods(NS, "demo-operator") == 1
+    assert {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"} <= cluster.crd_names()
+    repo_cm = cluster.configmap(NS, "hello-repo")
+    assert repo_cm is not None and repo_cm.data["greeting"] == "hi from the dev stack"
+    info = cluster.configmap(NS, "demo-app-release-info")  # written by the decorator-style post_exec hook
+    assert info is not None and info.data["chartVersion"] == "0.1.0"
+    outputs = up.result.outputs
+    assert outputs["demo-app"].value["revision"] == 1
+
+    again = dev_project.preview("dev")
+    assert again.ok, again.output
+    changes = {k: v for k, v in again.result.change_summary.items() if k != "same"}
+    assert changes == {}, again.output
+
+    down = dev_project.destroy("dev")
+    assert down.ok, down.output
+    for release in ("demo-app", "demo-operator", "hello-repo"):
+        assert cluster.release_secrets(NS, release) == []
+        assert cluster.pods(NS, release) == [] or all(p.metadata.deletion_timestamp for p in cluster.pods(NS, release))
+    assert not {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"} & cluster.crd_names()
