@@ -76,6 +76,27 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def _failure_hook_opts(release: str) -> pulumi.ResourceOptions | None:
+    """Pulumi's ErrorHook on the Release: the engine tells the program which operation failed.
+
+    The step itself already put the cluster's events and pod states into the error and ran
+    the user's on_deploy_failure hooks (which may retry within their bound), so the engine
+    is told not to retry again: a failed deploy fails `pulumi up` once, clearly.
+    """
+    if type(pulumi.runtime.settings.SETTINGS.monitor).__name__ == "MockMonitor":
+        return None  # unit tests with mocks have no engine to call back
+
+    def on_error(args: pulumi.ErrorHookArgs) -> bool:
+        pulumi.log.warn(
+            f"on_deploy_failure: {args.failed_operation} of release {release} failed "
+            f"({len(args.errors)} error(s)); events and pod states are in the error below"
+        )
+        return False
+
+    return pulumi.ResourceOptions(hooks=pulumi.ResourceHookBinding(
+        on_error=[pulumi.ErrorHook(f"helmlife-{release}-on-deploy-failure", on_error)]))
+
+
 class LifecycleChart(pulumi.ComponentResource):
     """A Helm release with hooks, ordered steps and CRD cleanup.
 
@@ -131,10 +152,12 @@ class LifecycleChart(pulumi.ComponentResource):
         }
         child = pulumi.ResourceOptions(parent=self)
 
-        def step(cls: type[_Step], step_name: str, hook_step: str | None, deps: list[_Step], **props: Any) -> _Step:
+        def step(cls: type[_Step], step_name: str, hook_step: str | None, deps: list[_Step],
+                 extra_opts: pulumi.ResourceOptions | None = None, **props: Any) -> _Step:
             inputs = {**common, "hooks": refs[hook_step] if hook_step else [], **props}
+            opts_ = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=deps))
             res = cls(step_name, f"{name}-{step_name.replace('_', '-')}", inputs,
-                      pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=deps)))
+                      pulumi.ResourceOptions.merge(opts_, extra_opts) if extra_opts else opts_)
             self.steps[step_name] = res
             self.step_dependencies[step_name] = [d.step_name for d in deps]  # type: ignore[attr-defined]
             return res
@@ -153,7 +176,7 @@ class LifecycleChart(pulumi.ComponentResource):
                    breaking_version=self.spec.last_breaking_version_requiring_restart)
         crds = step(CrdCleanup, "crds", None, [pre],
                     crds=facts["crds"], force_crd_deletion=self.spec.force_crd_deletion)
-        release = step(Release, "release", None, [pre, crds],
+        release = step(Release, "release", None, [pre, crds], _failure_hook_opts(self.spec.name),
                        payload=pre.payload,
                        chart=self._chart_input(),
                        chart_digest=facts["chart_digest"],
