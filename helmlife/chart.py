@@ -27,6 +27,7 @@ from .steps.base import StepProvider
 from .values import split_values
 
 TYPE_TOKEN = "helmlife:index:LifecycleChart"
+SECRET_INPUTS = ("kubeconfig", "secret_values", "values_digest")
 
 
 class _Step(Resource):
@@ -37,7 +38,10 @@ class _Step(Resource):
     def __init__(self, step: str, name: str, props: Mapping[str, Any], opts: pulumi.ResourceOptions) -> None:
         self.step_name = step
         outs = {"payload": None, **{k: None for k in getattr(self, "OUTPUTS", ())}}
-        super().__init__(StepProvider(step), name, {**outs, **props}, opts)
+        # Steps echo their inputs as outputs (delete only sees outputs); the engine must keep
+        # the secret ones encrypted there too, since a dynamic provider cannot mark them itself.
+        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS))
+        super().__init__(StepProvider(step), name, {**outs, **props}, pulumi.ResourceOptions.merge(opts, secret))
 
 
 class Prerequisites(_Step, module="helmlife", name="Prerequisites"):
@@ -162,11 +166,13 @@ class LifecycleChart(pulumi.ComponentResource):
             self.step_dependencies[step_name] = [d.step_name for d in deps]  # type: ignore[attr-defined]
             return res
 
-        values_digest: pulumi.Input[str] = _digest(public_values, secret_values)
+        values_digest: pulumi.Input[str]
         if secret_values:
             values_digest = pulumi.Output.secret(
                 pulumi.Output.from_input(secret_values).apply(lambda s: _digest(public_values, s))
             )
+        else:
+            values_digest = _digest(public_values, {})
         prereq = step(Prerequisites, "prerequisites", "check_prerequisites", [],
                       chart_digest=facts["chart_digest"])
         pre = step(PreExec, "pre_exec", "pre_exec", [prereq],

@@ -86,21 +86,20 @@ class Helm:
             raise HelmError(list(args), proc.stderr or proc.stdout)
         return proc.stdout
 
-    def status(self, release: str, namespace: str) -> dict[str, Any] | None:
-        """The deployed release (helm's JSON), or None when there is none."""
+    def metadata(self, release: str, namespace: str) -> dict[str, Any] | None:
+        """Name, chart, version, revision and status of the latest revision, or None."""
         try:
-            out = self.run("status", release, "-n", namespace, "-o", "json")
+            return json.loads(self.run("get", "metadata", release, "-n", namespace, "-o", "json"))
         except HelmError as err:
             if "not found" in err.stderr:
                 return None
             raise
-        return json.loads(out)
 
     def deployed_version(self, release: str, namespace: str) -> str | None:
-        st = self.status(release, namespace)
-        if not st or st.get("info", {}).get("status") == "uninstalled":
+        meta = self.metadata(release, namespace)
+        if not meta or meta.get("status") == "uninstalled":
             return None
-        return st.get("chart", {}).get("metadata", {}).get("version")
+        return meta.get("version")
 
     def upgrade_install(
         self,

@@ -46,9 +46,19 @@ def parse_stack_config(stack: str, raw: dict[str, Any]) -> tuple[StackConfig, li
     for i, entry in enumerate(cfg.charts):
         label = f"stack {stack!r}, chart {entry.get('name', f'#{i}')!r}"
         try:
-            specs.append(ChartSpec.model_validate(entry))
+            spec = ChartSpec.model_validate(entry)
         except ValidationError as err:
             problems.append(format_validation_error(err, label))
+            continue
+        plain = [f"values.{j}" for j, v in enumerate(spec.values) if v.secret and v.secret_config is None]
+        if plain:
+            problems.append(
+                f"invalid chart spec for {label}:\n" + "\n".join(
+                    f"  - {field}: a value marked secret but written in the stack file is stored in plain text "
+                    "(in the file and in Pulumi's update history); store it with `pulumi config set --secret KEY VALUE` "
+                    "and write `secret_config: KEY` instead of `value`" for field in plain))
+            continue
+        specs.append(spec)
     if problems:
         raise StackConfigError("\n".join(problems))
     return cfg, specs

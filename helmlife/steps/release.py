@@ -14,7 +14,9 @@ from typing import Any
 from .. import charts, kube
 from ..helm import Helm, HelmError
 from ..hooks import PermanentError, TemporaryError, load_hook
-from .base import api, context, diff_on, project_dir, spec_of, triggered
+from pulumi.dynamic import DiffResult
+
+from .base import api, context, diff_on, has_unknowns, project_dir, spec_of, triggered
 
 TRIGGERS = (
     "chart", "chart_version", "chart_digest", "values", "secret_values",
@@ -106,8 +108,25 @@ def on_deploy_failure(props: dict[str, Any], error: str, lines: list[str], attem
     return None
 
 
+def missing_from_cluster(props: dict[str, Any]) -> bool:
+    """True when state says deployed but the cluster has no such release (deleted by hand,
+    or a new cluster behind the same kubeconfig): the next `up` installs it again."""
+    if props.get("dry_run") or props.get("skipped") or props.get("action") != "deploy":
+        return False
+    if has_unknowns(props, ("kubeconfig",)):
+        return False
+    try:
+        helm = Helm(props["kubeconfig"], props.get("kube_context") or None)
+        return helm.deployed_version(props["release"], props["namespace"]) is None
+    except Exception:  # noqa: BLE001 - an unreachable cluster is reported by check_prerequisites
+        return False
+
+
 def diff(olds: dict[str, Any], news: dict[str, Any]):
-    return diff_on(olds, news, TRIGGERS)
+    result = diff_on(olds, news, TRIGGERS)
+    if not result.changes and news.get("action") != "skip" and missing_from_cluster({**olds, **news}):
+        return DiffResult(changes=True, replaces=[], delete_before_replace=False)
+    return result
 
 
 def create(props: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +134,7 @@ def create(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def update(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-    if not triggered(olds, news, TRIGGERS):
+    if not triggered(olds, news, TRIGGERS) and not missing_from_cluster(news):
         return {k: olds.get(k) for k in RESULT_KEYS}
     return deploy(news)
 

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import yaml
 from kubernetes import client, config
 from pulumi import automation as auto
 
-from helmlife.runner import select_stack
+from helmlife.runner import select_stack, tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
@@ -111,7 +112,12 @@ def cluster(toolchain: Path) -> Iterator[Cluster]:
 class Run:
     ok: bool
     output: str
-    result: Any = None
+    report: dict[str, Any]
+
+    @property
+    def changes(self) -> dict[str, int]:
+        """The change summary without the unchanged count."""
+        return {k: v for k, v in (self.report.get("change_summary") or {}).items() if k != "same" and v}
 
 
 @dataclass
@@ -121,42 +127,54 @@ class Project:
     root: Path
     journal: Path
     namespace: str
-    stacks: dict[str, auto.Stack] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
 
     def write_stack(self, name: str, charts: list[dict[str, Any]], **extra: Any) -> None:
         cfg = {"helmlife:kubeconfig_path": str(KUBECONFIG), "helmlife:charts": charts}
         cfg.update({f"helmlife:{k}": v for k, v in extra.items()})
         path = self.root / "stacks" / f"Pulumi.{name}.yaml"
-        doc = yaml.safe_load(path.read_text()) if path.exists() else {}
-        doc = doc or {}
+        doc = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
         doc.setdefault("config", {}).update(cfg)
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
-    def stack(self, name: str) -> auto.Stack:
-        if name not in self.stacks:
-            self.stacks[name] = select_stack(name, self.root, tools=TOOLS, extra_env={
-                "HELMLIFE_JOURNAL": str(self.journal),
-                "PYTHONPATH": f"{self.root}{os.pathsep}{ROOT}",
-            })
-        return self.stacks[name]
+    def env(self, pythonpath: str | None = None) -> dict[str, str]:
+        return {**os.environ, "HELMLIFE_JOURNAL": str(self.journal),
+                "PYTHONPATH": pythonpath or f"{self.root}{os.pathsep}{ROOT}"}
 
-    def _run(self, name: str, op: str, **kw: Any) -> Run:
-        lines: list[str] = []
-        st = self.stack(name)
-        try:
-            res = getattr(st, op)(on_output=lines.append, color="never", **kw)
-            return Run(True, "\n".join(lines), res)
-        except auto.errors.CommandError as err:
-            return Run(False, "\n".join(lines) + "\n" + str(err))
+    def stack(self, name: str) -> auto.Stack:
+        """In-process Automation API handle for config and state (no program run here)."""
+        self.used.add(name)
+        return select_stack(name, self.root, tools=TOOLS, extra_env={"HELMLIFE_JOURNAL": str(self.journal)})
+
+    def run(self, command: str, name: str, *flags: str, pythonpath: str | None = None) -> Run:
+        """One `python -m helmlife COMMAND` in its own process, as a user runs it."""
+        self.used.add(name)
+        report = self.root.parent / f"report-{uuid.uuid4().hex[:6]}.json"
+        proc = subprocess.run(
+            [sys.executable, "-m", "helmlife", command, name, "--root", str(self.root), "--tools", str(TOOLS),
+             "--report", str(report), *flags],
+            capture_output=True, text=True, env=self.env(pythonpath), cwd=ROOT, timeout=900,
+        )
+        data = json.loads(report.read_text()) if report.exists() else {"ok": False}
+        output = proc.stdout + proc.stderr + data.get("error", "")
+        return Run(proc.returncode == 0 and data.get("ok", False), output, data)
+
+    def cli(self, *args: str) -> str:
+        """The real `pulumi` CLI on this project's backend; returns stdout."""
+        env = {**self.env(), **tool_env(self.root, TOOLS)}
+        proc = subprocess.run([str(TOOLS / "bin" / "pulumi"), *args, "--cwd", str(self.root)],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
 
     def up(self, name: str) -> Run:
-        return self._run(name, "up")
+        return self.run("up", name)
 
     def preview(self, name: str) -> Run:
-        return self._run(name, "preview", diff=True)
+        return self.run("preview", name, "--diff")
 
-    def destroy(self, name: str) -> Run:
-        return self._run(name, "destroy")
+    def destroy(self, name: str, pythonpath: str | None = None) -> Run:
+        return self.run("destroy", name, pythonpath=pythonpath)
 
     def steps(self, op: str | None = None, release: str | None = None) -> list[tuple[str, str]]:
         """(step, op) in the order the providers ran them, from the journal."""
@@ -171,6 +189,7 @@ class Project:
 
 
 def copy_project(dest: Path, main: str | None) -> None:
+    dest.mkdir(parents=True)
     for item in ("Pulumi.yaml", "__main__.py", "charts", "hooks"):
         src = ROOT / item
         if src.is_dir():
@@ -195,11 +214,9 @@ def project(tmp_path: Path, cluster: Cluster, request: pytest.FixtureRequest) ->
     copy_project(tmp_path / "project", E2E_MAIN)
     proj = Project(tmp_path / "project", tmp_path / "journal.jsonl", _namespace_for(request.node.nodeid))
     yield proj
-    for name, st in proj.stacks.items():
-        try:
-            st.destroy(color="never")
-        except auto.errors.CommandError:
-            st.workspace.remove_stack(name, force=True)
+    for name in sorted(proj.used):
+        if not proj.destroy(name).ok:
+            proj.stack(name).workspace.remove_stack(name, force=True)
     try:
         client.CoreV1Api(cluster.api).delete_namespace(proj.namespace)
     except client.exceptions.ApiException:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from kubernetes import client
+from pulumi import automation as auto
 
 from tests.e2e.conftest import ROOT, Cluster, Project, chart
 
@@ -164,7 +166,7 @@ def test_skip_and_destroy_actions(project: Project, cluster: Cluster) -> None:
     project.write_stack("t", [chart("app", ns, action="skip", values=[{"key": "replicaCount", "value": 3}])])
     preview = project.preview("t")
     assert preview.ok, preview.output
-    assert {k: v for k, v in preview.result.change_summary.items() if k != "same"} == {}
+    assert preview.changes == {}, preview.output
     assert (r := project.up("t")).ok, r.output
     assert cluster.deployed_revision(ns, "app") == 1
     assert cluster.ready_pods(ns, "app") == 1
@@ -183,19 +185,28 @@ def test_secrets_never_in_plain_text_in_state(project: Project, cluster: Cluster
     token = "sup3r-s3cret-token-e2e"
     st = project.stack("t")
     project.write_stack("t", [chart("app", ns, values=[{"key": "auth.token", "secret_config": "token"},
-                                                       {"key": "auth.user", "value": "bob", "secret": True}])])
-    st.set_config("helmlife:token", __import__("pulumi").automation.ConfigValue(token, secret=True))
+                                                       {"key": "auth.user", "secret_config": "user"}])])
+    st.set_config("helmlife:token", auto.ConfigValue(token, secret=True))
+    st.set_config("helmlife:user", auto.ConfigValue("bob", secret=True))
     r = project.up("t")
     assert r.ok, r.output
-    exported = json.dumps(project.stack("t").export_stack().deployment)
-    kubeconfig = cluster.kubeconfig.read_text()
+    exported = project.cli("stack", "export", "--stack", "t")  # exactly what a user would run
+    deployment = json.loads(exported)["deployment"]
+    leaking = [str(p) for p in (project.root / ".tools" / "state").rglob("*.json")
+               if token in p.read_text(errors="replace") or '"bob"' in p.read_text(errors="replace")]
+    assert leaking == [], leaking
     assert token not in exported and token not in r.output
     assert '"bob"' not in exported
-    for line in kubeconfig.splitlines():
-        if "client-key-data" in line or "client-certificate-data" in line:
-            assert line.split(":", 1)[1].strip() not in exported
+    assert cluster.kubeconfig.read_text() not in exported
+    assert "current-context" not in exported  # no piece of the kubeconfig in clear either
+    steps = [res for res in deployment["resources"] if res["type"].startswith("pulumi-python:dynamic/helmlife:")]
+    assert len(steps) == 6
+    for res in steps:
+        for section in ("inputs", "outputs"):
+            kc = res[section]["kubeconfig"]
+            assert isinstance(kc, dict) and "ciphertext" in kc, (res["urn"], section)
     # The release itself did get the secret value.
-    values = json.loads(__import__("subprocess").run(
+    values = json.loads(subprocess.run(
         [str(ROOT / ".tools/bin/helm"), "get", "values", "app", "-n", ns, "-o", "json", "--kubeconfig", str(cluster.kubeconfig)],
         capture_output=True, text=True, check=True).stdout)
     assert values["auth"] == {"token": token, "user": "bob"}
@@ -211,6 +222,7 @@ BAD_SPECS = [
     ({"chart": {"repo": "http://127.0.0.1:8879", "name": "hello-repo", "version": "9.9.9"}}, "chart.version", "available: "),
     ({"atomic": "sometimes"}, "atomic", "boolean"),
     ({"colour": "blue"}, "colour", "unknown field"),
+    ({"values": [{"key": "password", "value": "hunter2", "secret": True}]}, "values.0", "pulumi config set --secret"),
 ]
 
 
@@ -247,9 +259,7 @@ def test_destroy_runs_the_current_library_code(project: Project, cluster: Cluste
         "def delete(props: dict[str, Any]) -> None:\n",
         f"def delete(props: dict[str, Any]) -> None:\n    open({str(marker)!r}, 'a').write('patched delete\\n')\n",
     ))
-    st = project.stack("t")
-    st.workspace.env_vars["PYTHONPATH"] = f"{patched}:{project.root}:{ROOT}"
-    down = project.destroy("t")
+    down = project.destroy("t", pythonpath=f"{patched}:{project.root}:{ROOT}")
     assert down.ok, down.output
     assert marker.read_text() == "patched delete\n"
     assert cluster.release_secrets(ns, "app") == []

@@ -26,7 +26,7 @@ def test_toolchain_versions(toolchain) -> None:
 def test_dev_stack_preview_up_noop_destroy(dev_project: Project, cluster: Cluster) -> None:
     preview = dev_project.preview("dev")
     assert preview.ok, preview.output
-    assert preview.result.change_summary.get("create", 0) >= 18  # 3 charts x 6 steps (+ components)
+    assert preview.changes.get("create", 0) >= 18, preview.output  # 3 charts x 6 steps (+ components)
     assert cluster.deployed_revision(NS, "demo-app") is None, "preview must not apply anything"
 
     up = dev_project.up("dev")
@@ -41,13 +41,11 @@ def test_dev_stack_preview_up_noop_destroy(dev_project: Project, cluster: Cluste
     assert repo_cm is not None and repo_cm.data["greeting"] == "hi from the dev stack"
     info = cluster.configmap(NS, "demo-app-release-info")  # written by the decorator-style post_exec hook
     assert info is not None and info.data["chartVersion"] == "0.1.0"
-    outputs = up.result.outputs
-    assert outputs["demo-app"].value["revision"] == 1
+    assert up.report["outputs"]["demo-app"]["revision"] == 1
 
     again = dev_project.preview("dev")
     assert again.ok, again.output
-    changes = {k: v for k, v in again.result.change_summary.items() if k != "same"}
-    assert changes == {}, again.output
+    assert again.changes == {}, again.output
 
     down = dev_project.destroy("dev")
     assert down.ok, down.output

@@ -83,3 +83,26 @@ def test_secret_config_marks_secret() -> None:
     spec = ChartSpec.model_validate({**BASE, "values": [{"key": "auth.token", "secret_config": "demoToken"}]})
     assert spec.values[0].secret is True
     assert spec.has_secret_values
+
+
+def test_stack_config_names_stack_chart_field() -> None:
+    from helmlife.stacks import StackConfigError, parse_stack_config
+
+    with pytest.raises(StackConfigError) as err:
+        parse_stack_config("staging", {"charts": [{"name": "ok", "chart": "c"}, {"name": "web", "chart": "c", "timeout": "x"}]})
+    assert "stack 'staging', chart 'web'" in str(err.value) and "- timeout:" in str(err.value)
+
+
+def test_stack_config_refuses_plaintext_secrets() -> None:
+    from helmlife.stacks import StackConfigError, parse_stack_config
+
+    with pytest.raises(StackConfigError, match=r"values.0: a value marked secret.*secret_config: KEY"):
+        parse_stack_config("dev", {"charts": [{"name": "a", "chart": "c",
+                                               "values": [{"key": "pw", "value": "x", "secret": True}]}]})
+
+
+def test_stack_config_duplicate_names() -> None:
+    from helmlife.stacks import StackConfigError, parse_stack_config
+
+    with pytest.raises(StackConfigError, match="repeated: a"):
+        parse_stack_config("dev", {"charts": [{"name": "a", "chart": "c"}, {"name": "a", "chart": "d"}]})
