@@ -29,7 +29,7 @@ def deploy_stack(
             "charts": raw.get_object("charts") or [],
         }.items() if v is not None
     })
-    kubeconfig = read_kubeconfig(cfg, base, os.environ.get("KUBECONFIG"))
+    kubeconfig = read_kubeconfig(cfg, base, os.environ.get("KUBECONFIG"), os.environ.get("HELMLIFE_KUBECONFIG"))
     built: dict[str, LifecycleChart] = {}
     for spec in specs:
         spec = _with_secret_config(spec, raw)

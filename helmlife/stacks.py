@@ -64,8 +64,10 @@ def parse_stack_config(stack: str, raw: dict[str, Any]) -> tuple[StackConfig, li
     return cfg, specs
 
 
-def read_kubeconfig(cfg: StackConfig, project_dir: Path, env_path: str | None) -> str:
-    path = cfg.kubeconfig_path or env_path
+def read_kubeconfig(cfg: StackConfig, project_dir: Path, env_path: str | None, override: str | None = None) -> str:
+    """Kubeconfig content: HELMLIFE_KUBECONFIG (a CI override) wins over the stack's path,
+    which wins over KUBECONFIG."""
+    path = override or cfg.kubeconfig_path or env_path
     if not path:
         raise StackConfigError("no cluster configured: set helmlife:kubeconfig_path in the stack or KUBECONFIG")
     p = Path(path) if Path(path).is_absolute() else project_dir / path

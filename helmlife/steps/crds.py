@@ -25,7 +25,9 @@ def _owned(props: dict[str, Any]) -> list[str]:
 
 
 def diff(olds: dict[str, Any], news: dict[str, Any]):
-    return diff_on(olds, news, TRIGGERS)
+    # CRDs are cluster-scoped: a release moving namespace or name updates this record in
+    # place. A replacement would delete the old record, and with it the CRDs the new release uses.
+    return diff_on(olds, news, (*TRIGGERS, "release", "namespace"), replace_on=())
 
 
 def create(props: dict[str, Any]) -> dict[str, Any]:

@@ -153,6 +153,7 @@ def test_failing_release_shows_events_and_rolls_back(project: Project, cluster: 
     assert "on_deploy_failure" in r.output
     assert "FailedScheduling" in r.output  # the namespace's events
     assert "e2e-hook: deploy of broken failed" in r.output  # the user hook's addition
+    assert "on_deploy_failure: update of release broken failed" in r.output  # Pulumi's ErrorHook ran
     # atomic: helm rolled back, the previous revision's pods still serve.
     assert cluster.deployed_revision(ns, "broken") == 3
     assert cluster.ready_pods(ns, "broken") == 1
@@ -263,3 +264,37 @@ def test_destroy_runs_the_current_library_code(project: Project, cluster: Cluste
     assert down.ok, down.output
     assert marker.read_text() == "patched delete\n"
     assert cluster.release_secrets(ns, "app") == []
+
+
+def test_adopt_hands_live_objects_to_helm(project: Project, cluster: Cluster) -> None:
+    """A Service created outside Helm (as the AWS CNI's objects are) blocks a plain install;
+    pre_exec's adoption lets helm take it over."""
+    ns = project.namespace
+    core = client.CoreV1Api(cluster.api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+    core.create_namespaced_service(ns, client.V1Service(
+        metadata=client.V1ObjectMeta(name="legacy"),
+        spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=80)], selector={"app": "legacy"})))
+
+    project.write_stack("t", [chart("legacy", ns)])
+    r = project.up("t")
+    assert not r.ok and "cannot be imported into the current release" in r.output
+    assert cluster.release_secrets(ns, "legacy") == [] or cluster.deployed_revision(ns, "legacy") is None
+
+    project.write_stack("t", [chart("legacy", ns, adopt=["Service/legacy"])])
+    r = project.up("t")
+    assert r.ok, r.output
+    assert "adopted Service/" in r.output
+    svc = core.read_namespaced_service("legacy", ns)
+    assert svc.metadata.annotations["meta.helm.sh/release-name"] == "legacy"
+    assert svc.metadata.labels["app.kubernetes.io/managed-by"] == "Helm"
+    assert cluster.deployed_revision(ns, "legacy") == 1
+
+
+def test_dry_run_applies_nothing(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("dry", ns, dry_run=True)])
+    r = project.up("t")
+    assert r.ok, r.output
+    assert cluster.release_secrets(ns, "dry") == []
+    assert cluster.deployment(ns, "dry") is None

@@ -71,3 +71,8 @@ def test_breaking_version_crossing() -> None:
     assert not pre_exec.crosses_breaking("1.0.0", "1.9.0", "2.0.0")
     assert not pre_exec.crosses_breaking(None, "2.0.0", "2.0.0")
     assert not pre_exec.crosses_breaking("1.0.0", "2.0.0", None)
+
+
+def test_crd_record_never_replaced() -> None:
+    res = crds.diff(BASE, {**BASE, "namespace": "moved", "release": "renamed"})
+    assert res.changes and not res.replaces

@@ -1,0 +1,393 @@
+"""Turn `pulumi preview --json` output into a short Markdown summary per chart.
+
+A pull request reviewer wants to know, per chart: is the release installed, upgraded (from
+which version to which) or uninstalled; which lifecycle steps (hooks included) will run and
+which changed inputs make them run; and above all whether CRDs will be deleted, because
+deleting a CRD deletes every custom resource of its kind. The raw preview holds all of that
+but spread over six step resources per chart.
+
+Shape of the input, as printed by `pulumi preview --json` (Pulumi v3, `display.PreviewDigest`):
+
+    {"steps": [{"op": "create"|"update"|"replace"|"delete"|"same"|...,
+                "urn": "urn:pulumi:<stack>::<project>::<parent types $ type>::<name>",
+                "oldState": {"type", "inputs", "outputs", "parent", ...},   # absent on create
+                "newState": {...},                                          # absent on delete
+                "diffReasons": [...], "replaceReasons": [...],               # omitted when empty
+                "detailedDiff": {"path": {"kind", "inputDiff"}} | null}, ...],
+     "diagnostics": [{"urn", "message", "severity"}], "changeSummary": {"create": 7, ...},
+     "duration": <ns>, "config": {...}}
+
+helmlife's steps are dynamic resources, whose provider reports neither `diffReasons` nor a
+`detailedDiff`, so the changed inputs are also computed here from old and new inputs. Secret
+inputs read "[secret]" on both sides and unknown values read as the engine's unknown sentinel.
+The streamed form (a list of engine events, PULUMI_ENABLE_STREAMING_JSON_PREVIEW) is accepted too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+COMPONENT_TYPE = "helmlife:index:LifecycleChart"
+STEP_TYPE_PREFIX = "pulumi-python:dynamic/helmlife:"
+# Lifecycle order, with the resource-name suffix and the label a reviewer knows the step by.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("Prerequisites", "prerequisites"),
+    ("PreExec", "pre-exec"),
+    ("CrdCleanup", "crds"),
+    ("Release", "release"),
+    ("PostExec", "post-exec"),
+    ("Validate", "validate"),
+)
+STEP_LABEL = dict(STEPS)
+INTERNAL_INPUTS = frozenset({"__provider", "kubeconfig", "payload", "project_dir"})
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's placeholder for "known after up"
+# Ops that make a step run; the replacement pieces of a replace fold into "replace".
+OP_ALIASES = {
+    "create": "create", "update": "update", "delete": "delete", "replace": "replace",
+    "create-replacement": "replace", "delete-replaced": "replace", "discard-replaced": "replace",
+}
+OP_RANK = {"replace": 3, "delete": 2, "create": 2, "update": 1}
+SUMMARY_ORDER = ("create", "update", "replace", "delete", "same")
+SUMMARY_WORDS = {"create": "to create", "update": "to update", "replace": "to replace",
+                 "delete": "to delete", "same": "unchanged"}
+
+
+@dataclass
+class Step:
+    """One lifecycle step resource of one chart, folded over all engine steps of its URN."""
+
+    kind: str
+    op: str
+    old_inputs: dict[str, Any] = field(default_factory=dict)
+    new_inputs: dict[str, Any] = field(default_factory=dict)
+    old_outputs: dict[str, Any] = field(default_factory=dict)
+    reasons: set[str] = field(default_factory=set)
+
+    @property
+    def label(self) -> str:
+        return STEP_LABEL.get(self.kind, self.kind)
+
+
+@dataclass
+class Chart:
+    """Everything the preview says about one LifecycleChart."""
+
+    name: str
+    component_op: str | None = None
+    steps: dict[str, Step] = field(default_factory=dict)
+
+
+# -- reading the preview ---------------------------------------------------------------------------
+
+def normalize(preview: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int], list[dict[str, Any]]]:
+    """Steps, change summary and diagnostics from either the digest or the engine-event form."""
+    if isinstance(preview, Mapping) and "events" in preview and "steps" not in preview:
+        preview = preview["events"]
+    if isinstance(preview, Mapping):
+        return (list(preview.get("steps") or []), dict(preview.get("changeSummary") or {}),
+                list(preview.get("diagnostics") or []))
+    steps: list[dict[str, Any]] = []
+    summary: dict[str, int] = {}
+    diagnostics: list[dict[str, Any]] = []
+    for event in preview:
+        pre = event.get("resourcePreEvent")
+        if pre:
+            m = pre.get("metadata") or {}
+            steps.append({
+                "op": m.get("op"), "urn": m.get("urn", ""),
+                "oldState": m.get("old"), "newState": m.get("new"),
+                "diffReasons": m.get("diffs"), "replaceReasons": m.get("keys"),
+                "detailedDiff": m.get("detailedDiff"),
+            })
+        elif event.get("summaryEvent"):
+            summary = dict(event["summaryEvent"].get("resourceChanges") or {})
+        elif event.get("diagnosticEvent"):
+            diagnostics.append(event["diagnosticEvent"])
+    return steps, summary, diagnostics
+
+
+def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
+    """Group helmlife resources by chart; other resources in the stack are not this summary's job."""
+    charts: dict[str, Chart] = {}
+    for raw in steps:
+        op = OP_ALIASES.get(str(raw.get("op")))
+        urn = str(raw.get("urn") or "")
+        old, new = raw.get("oldState") or {}, raw.get("newState") or {}
+        rtype = new.get("type") or old.get("type") or _urn_type(urn)
+        name = _urn_name(urn)
+        if rtype == COMPONENT_TYPE:
+            chart = charts.setdefault(name, Chart(name))
+            if op:
+                chart.component_op = _stronger(chart.component_op, op)
+            continue
+        if not rtype.startswith(STEP_TYPE_PREFIX) or op is None:
+            continue
+        kind = rtype[len(STEP_TYPE_PREFIX):]
+        chart_name = _chart_of(name, kind, new.get("parent") or old.get("parent"))
+        chart = charts.setdefault(chart_name, Chart(chart_name))
+        step = chart.steps.get(kind)
+        if step is None:
+            step = chart.steps[kind] = Step(kind, op)
+        step.op = _stronger(step.op, op) or op
+        step.old_inputs = step.old_inputs or dict(old.get("inputs") or {})
+        step.old_outputs = step.old_outputs or dict(old.get("outputs") or {})
+        step.new_inputs = step.new_inputs or dict(new.get("inputs") or {})
+        step.reasons |= set(raw.get("diffReasons") or []) | set(raw.get("replaceReasons") or [])
+        step.reasons |= {_top_key(k) for k in (raw.get("detailedDiff") or {})}
+    for chart in charts.values():
+        for step in chart.steps.values():
+            if step.op in ("update", "replace"):
+                step.reasons |= {k for k in set(step.old_inputs) | set(step.new_inputs)
+                                 if _canon(step.old_inputs.get(k)) != _canon(step.new_inputs.get(k))}
+    return charts
+
+
+def why(step: Step) -> list[str]:
+    """Changed input names that explain a run; `spec` mirrors every field, so it only counts alone."""
+    keys = {k for k in step.reasons if k not in INTERNAL_INPUTS}
+    if len(keys) > 1:
+        keys.discard("spec")
+    return sorted(keys)
+
+
+def release_change(chart: Chart) -> str:
+    """What happens to the Helm release itself, in helm's own words."""
+    rel = chart.steps.get("Release")
+    if rel is None:
+        if chart.component_op == "delete":
+            return "uninstall"
+        return "no change"
+    old_v, new_v = _version(rel.old_inputs), _version(rel.new_inputs)
+    if rel.op == "create":
+        return f"install {new_v}"
+    if rel.op == "delete":
+        return f"uninstall {old_v}" if rel.old_inputs else "uninstall"
+    if rel.op == "update":
+        if old_v != new_v:
+            return f"{_direction(old_v, new_v)} {old_v} → {new_v}"
+        return f"upgrade {new_v} (same chart version)"
+    # replace: the release is installed anew (new name or namespace) and the old one uninstalled
+    moved = [f"{k} {rel.old_inputs.get(k)} → {rel.new_inputs.get(k)}" for k in ("release", "namespace")
+             if rel.old_inputs.get(k) != rel.new_inputs.get(k) and rel.new_inputs.get(k) is not None]
+    version = f"{old_v} → {new_v}" if old_v != new_v else new_v
+    return f"reinstall {version}" + (f" ({', '.join(moved)})" if moved else "")
+
+
+def crds_deleted(chart: Chart) -> tuple[list[str], bool] | None:
+    """CRDs the CrdCleanup step's delete would remove, and whether it forces past custom resources."""
+    step = chart.steps.get("CrdCleanup")
+    if step is None or step.op not in ("delete", "replace"):
+        return None
+    owned = step.old_outputs.get("owned_crds")
+    names = owned if isinstance(owned, list) else step.old_inputs.get("crds")
+    names = [str(n) for n in names or [] if n != UNKNOWN]
+    if not names:
+        return None
+    spec = step.old_inputs.get("spec") if isinstance(step.old_inputs.get("spec"), dict) else {}
+    if spec.get("dry_run"):
+        return None
+    return names, bool(step.old_inputs.get("force_crd_deletion"))
+
+
+# -- rendering -------------------------------------------------------------------------------------
+
+def summarize(preview_json: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> str:
+    """Markdown for one stack's preview: a row per changed chart, then CRD deletions and errors."""
+    steps, summary, diagnostics = normalize(preview_json)
+    stack = next((_urn_stack(str(s.get("urn") or "")) for s in steps if s.get("urn")), None)
+    charts = collect(steps)
+    changed = [c for c in charts.values() if c.component_op or any(s.op for s in c.steps.values())]
+    changed.sort(key=lambda c: c.name)
+
+    title = f"### Preview of stack `{stack}`" if stack else "### Preview"
+    lines = [title, ""]
+    counts = _counts(summary)
+    if counts:
+        lines += [f"Resources: {counts}.", ""]
+    if not changed:
+        lines.append("No chart changes.")
+    else:
+        lines += ["| Chart | Release | Lifecycle steps that run (and why) |", "|---|---|---|"]
+        for chart in changed:
+            lines.append(f"| `{chart.name}` | {release_change(chart)} | {_steps_cell(chart)} |")
+    deletions = [(c.name, c.steps["CrdCleanup"].op, d) for c in changed if (d := crds_deleted(c))]
+    if deletions:
+        lines += ["", "**CRDs that will be deleted** (deleting a CRD deletes every custom resource of its kind):"]
+        for name, op, (crds, forced) in deletions:
+            how = "its crds step is replaced, and deleting the old copy deletes" if op == "replace" else \
+                "removed with the chart"
+            then = "force_crd_deletion is set, so their custom resources are deleted too." if forced else \
+                "The delete stops if custom resources of them still exist."
+            lines.append(f"- `{name}`: {how}: {', '.join(f'`{n}`' for n in crds)}. {then}")
+    problems: list[str] = []
+    for d in diagnostics:
+        if str(d.get("severity")) not in ("error", "warning"):
+            continue
+        where = f" `{_urn_name(str(d['urn']))}`" if d.get("urn") else ""
+        line = f"- {d.get('severity')}{where}: {_clip(_diagnostic_text(str(d.get('message') or '')), 300)}"
+        if line not in problems:
+            problems.append(line)
+    if problems:
+        lines += ["", "**Diagnostics:**", *problems]
+    return "\n".join(lines) + "\n"
+
+
+def _diagnostic_text(message: str) -> str:
+    """The sentence a reviewer needs: no traceback, no repeated "error:" prefixes, one line."""
+    cut = message.find("Traceback (most recent call last)")
+    text = " ".join((message[:cut] if cut >= 0 else message).split())
+    changed = True
+    while changed:
+        changed = False
+        for prefix in ("error: ", "warning: ", "an unhandled error occurred: "):
+            if text.startswith(prefix):
+                text, changed = text[len(prefix):], True
+    return text
+
+
+def _steps_cell(chart: Chart) -> str:
+    """Steps grouped by (op, reasons) in lifecycle order, one group per line."""
+    groups: list[tuple[str, list[str], list[str]]] = []
+    order = [k for k, _ in STEPS] + sorted(k for k in chart.steps if k not in STEP_LABEL)
+    for kind in order:
+        step = chart.steps.get(kind)
+        if step is None:
+            continue
+        reasons = why(step)
+        if step.op == "update" and not reasons:
+            reasons = ["a secret input"]
+        for group in groups:
+            if group[0] == step.op and group[1] == reasons:
+                group[2].append(step.label)
+                break
+        else:
+            groups.append((step.op, reasons, [step.label]))
+    if not groups:
+        return f"component only ({chart.component_op})" if chart.component_op else "none"
+    parts = []
+    for op, reasons, labels in groups:
+        because = f": {', '.join(f'`{r}`' for r in reasons)}" if reasons and op in ("update", "replace") else ""
+        parts.append(f"{', '.join(labels)} — {op}{because}")
+    return "<br>".join(parts)
+
+
+def _counts(summary: Mapping[str, int]) -> str:
+    ops = [op for op in SUMMARY_ORDER if summary.get(op)] + sorted(op for op in summary if op not in SUMMARY_ORDER and summary[op])
+    return ", ".join(f"{summary[op]} {SUMMARY_WORDS.get(op, op)}" for op in ops)
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+
+def _urn_parts(urn: str) -> list[str]:
+    return urn.split("::", 3) if urn.startswith("urn:pulumi:") else []
+
+
+def _urn_stack(urn: str) -> str | None:
+    parts = _urn_parts(urn)
+    return parts[0][len("urn:pulumi:"):] if parts else None
+
+
+def _urn_type(urn: str) -> str:
+    parts = _urn_parts(urn)
+    return parts[2].rsplit("$", 1)[-1] if len(parts) == 4 else ""
+
+
+def _urn_name(urn: str) -> str:
+    parts = _urn_parts(urn)
+    return parts[3] if len(parts) == 4 else urn
+
+
+def _chart_of(name: str, kind: str, parent: str | None) -> str:
+    suffix = "-" + STEP_LABEL.get(kind, "")
+    if kind in STEP_LABEL and name.endswith(suffix):
+        return name[: -len(suffix)]
+    return _urn_name(parent) if parent else name
+
+
+def _stronger(current: str | None, new: str) -> str | None:
+    if current is None:
+        return new
+    if current != new and {current, new} == {"create", "delete"}:
+        return "replace"
+    return new if OP_RANK.get(new, 0) > OP_RANK.get(current, 0) else current
+
+
+def _top_key(path: str) -> str:
+    """`values.image.tag` or `crds[0]` -> the input name."""
+    end = len(path)
+    for sep in (".", "["):
+        i = path.find(sep)
+        if i > 0:
+            end = min(end, i)
+    return path[:end]
+
+
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _version(inputs: Mapping[str, Any]) -> str:
+    v = inputs.get("chart_version")
+    if v is None:
+        return "(unknown version)"
+    if v == UNKNOWN:
+        return "(known after up)"
+    return str(v)
+
+
+def _direction(old: str, new: str) -> str:
+    try:
+        from .spec import semver_key
+
+        return "downgrade" if semver_key(new) < semver_key(old) else "upgrade"
+    except ValueError:
+        return "upgrade"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+def load(text: str) -> Any:
+    """The preview as one JSON document, or as JSON lines (the streamed engine events)."""
+    text = text.strip()
+    if not text:
+        raise ValueError("the preview is empty; did `pulumi preview --json` fail before printing anything?")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as err:
+            raise ValueError(f"not JSON from `pulumi preview --json`: {err}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`preview-summary [FILE]`: print the Markdown summary of a preview (FILE or stdin)."""
+    parser = argparse.ArgumentParser(prog="python -m helmlife preview-summary",
+                                     description="Summarize `pulumi preview --json` output per chart as Markdown.")
+    parser.add_argument("file", nargs="?", default="-", help="preview JSON file; '-' or nothing reads stdin")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        if args.file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.file, encoding="utf-8") as fh:
+                text = fh.read()
+        data = load(text)
+    except (OSError, ValueError) as err:
+        print(f"preview-summary: {err}", file=sys.stderr)
+        return 2
+    sys.stdout.write(summarize(data))
+    return 0
+
+
+__all__ = ["summarize", "main", "load", "normalize", "collect", "release_change", "crds_deleted", "why"]
+
+if __name__ == "__main__":
+    sys.exit(main())
