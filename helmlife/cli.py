@@ -79,6 +79,8 @@ def stack_status(stack: auto.Stack) -> StackStatus:
     if not updates:
         return StackStatus(last_result=None, pending_changes=False)
     last = updates[0]
+    if last.kind == "destroy":
+        return StackStatus(last_result=None, pending_changes=False)  # nothing deployed to promote
     deployed = {k: v.value for k, v in (last.config or {}).items() if k.startswith("helmlife:")}
     current = {k: v.value for k, v in stack.get_all_config().items() if k.startswith("helmlife:")}
     return StackStatus(last_result=last.result, pending_changes=_canon(deployed) != _canon(current))

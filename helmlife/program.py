@@ -10,7 +10,7 @@ import pulumi
 from .chart import LifecycleChart
 from .hooks import Hooks
 from .spec import ChartSpec
-from .stacks import parse_stack_config, read_kubeconfig
+from .stacks import load_base, parse_stack_config, read_kubeconfig
 
 
 def deploy_stack(
@@ -22,7 +22,7 @@ def deploy_stack(
     base = project_dir or Path(os.environ.get("HELMLIFE_PROJECT_DIR") or Path.cwd())
     stack = pulumi.get_stack()
     raw = pulumi.Config("helmlife")
-    cfg, specs = parse_stack_config(stack, {
+    cfg, specs = parse_stack_config(stack, base=load_base(base), raw={
         k: v for k, v in {
             "kubeconfig_path": raw.get("kubeconfig_path"),
             "kube_context": raw.get("kube_context"),

@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .spec import ChartSpec, format_validation_error
+from .values import deep_merge
 
 
 class StackConfig(BaseModel):
@@ -24,6 +26,9 @@ class StackConfig(BaseModel):
     @field_validator("charts")
     @classmethod
     def _unique(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, c in enumerate(v):
+            if not c.get("name"):
+                raise ValueError(f"entry {i} has no name; every chart needs `name`")
         names = [c.get("name") for c in v if isinstance(c, dict)]
         dupes = sorted({n for n in names if names.count(n) > 1 and n})
         if dupes:
@@ -35,7 +40,30 @@ class StackConfigError(ValueError):
     pass
 
 
-def parse_stack_config(stack: str, raw: dict[str, Any]) -> tuple[StackConfig, list[ChartSpec]]:
+BASE_FILE = "stacks/base.yaml"
+
+
+def load_base(project_dir: Path) -> dict[str, dict[str, Any]]:
+    """Shared chart defaults by chart name (stacks/base.yaml), so a stack lists only what differs."""
+    path = project_dir / BASE_FILE
+    if not path.exists():
+        return {}
+    doc = yaml.safe_load(path.read_text()) or {}
+    charts = doc.get("charts") or {}
+    if not isinstance(charts, dict) or not all(isinstance(v, dict) for v in charts.values()):
+        raise StackConfigError(f"{BASE_FILE}: 'charts' must map chart names to spec fields")
+    return charts
+
+
+def with_base(entry: Any, base: dict[str, dict[str, Any]]) -> Any:
+    """A stack's chart entry laid over the base entry of the same name (maps merge, the rest replaces)."""
+    if not isinstance(entry, dict) or entry.get("name") not in base:
+        return entry
+    return deep_merge({"name": entry["name"], **base[entry["name"]]}, entry)
+
+
+def parse_stack_config(stack: str, raw: dict[str, Any],
+                       base: dict[str, dict[str, Any]] | None = None) -> tuple[StackConfig, list[ChartSpec]]:
     """Validate the whole config and every chart, reporting all problems at once."""
     try:
         cfg = StackConfig.model_validate(raw)
@@ -46,7 +74,7 @@ def parse_stack_config(stack: str, raw: dict[str, Any]) -> tuple[StackConfig, li
     for i, entry in enumerate(cfg.charts):
         label = f"stack {stack!r}, chart {entry.get('name', f'#{i}')!r}"
         try:
-            spec = ChartSpec.model_validate(entry)
+            spec = ChartSpec.model_validate(with_base(entry, base or {}))
         except ValidationError as err:
             problems.append(format_validation_error(err, label))
             continue

@@ -106,3 +106,21 @@ def test_stack_config_duplicate_names() -> None:
 
     with pytest.raises(StackConfigError, match="repeated: a"):
         parse_stack_config("dev", {"charts": [{"name": "a", "chart": "c"}, {"name": "a", "chart": "d"}]})
+
+
+def test_base_file_defaults_under_stack_entries(tmp_path) -> None:
+    from helmlife.stacks import load_base, parse_stack_config
+
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "base.yaml").write_text(
+        "charts:\n  web:\n    chart: charts/web\n    timeout: 60s\n    chart_extra: null\n"
+        "  repo:\n    chart: {repo: 'http://x', name: r, version: 1.0.0}\n")
+    base = load_base(tmp_path)
+    base["web"].pop("chart_extra")
+    _, specs = parse_stack_config("dev", {"charts": [
+        {"name": "web", "namespace": "dev"},
+        {"name": "repo", "chart": {"version": "1.1.0"}},
+    ]}, base)
+    web, repo = specs
+    assert web.chart.path == "charts/web" and web.timeout == "60s" and web.namespace == "dev"
+    assert repo.chart.version == "1.1.0" and repo.chart.name == "r"

@@ -1,0 +1,103 @@
+"""Stacks as environments: promotion and pull-request previews, on the local cluster."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project, copy_project
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def envs(tmp_path, cluster: Cluster):
+    """A copy of the project with the real dev/staging/prod stack files."""
+    copy_project(tmp_path / "project", None)
+    for f in (ROOT / "stacks").iterdir():
+        shutil.copy2(f, tmp_path / "project" / "stacks" / f.name)
+    proj = Project(tmp_path / "project", tmp_path / "journal.jsonl", "helmlife-dev")
+    yield proj
+    for name in ("dev", "staging", "prod"):
+        proj.destroy(name)
+
+
+def helmlife(proj: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "helmlife", *args, "--root", str(proj.root), "--tools", str(TOOLS)],
+                          capture_output=True, text=True, env=proj.env(), cwd=ROOT, timeout=600)
+
+
+def edit(proj: Project, stack: str, old: str, new: str, count: int = 1) -> None:
+    path = proj.root / "stacks" / f"Pulumi.{stack}.yaml"
+    text = path.read_text()
+    assert text.count(old) >= count, (old, text)
+    path.write_text(text.replace(old, new, count))
+
+
+def test_promotion_flow(envs: Project, cluster: Cluster) -> None:
+    assert (r := envs.up("dev")).ok, r.output
+    assert (r := envs.up("staging")).ok, r.output
+    assert cluster.deployed_revision("helmlife-staging", "hello-repo") == 1
+    assert (p := envs.preview("staging")).ok and p.changes == {}, p.output
+
+    # Bump a pinned chart version in dev and deploy it there.
+    edit(envs, "dev", "version: 0.1.0", "version: 0.2.0")
+    assert (r := envs.up("dev")).ok, r.output
+    assert cluster.configmap("helmlife-dev", "hello-repo").data["chartVersion"] == "0.2.0"
+
+    staging_file = envs.root / "stacks" / "Pulumi.staging.yaml"
+    before = staging_file.read_text()
+    dry = helmlife(envs, "promote", "dev", "staging", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "-        version: 0.1.0" in dry.stdout and "+        version: 0.2.0" in dry.stdout
+    assert '+          value: "1.1"' in dry.stdout  # the promotable image tag
+    assert staging_file.read_text() == before, "--dry-run must not write"
+
+    refused = helmlife(envs, "promote", "dev", "prod")
+    assert refused.returncode != 0
+    assert "prod is not the next environment after dev" in refused.stderr
+
+    done = helmlife(envs, "promote", "dev", "staging")
+    assert done.returncode == 0, done.stderr
+    after = staging_file.read_text()
+    assert "version: 0.2.0" in after and "hello from staging" in after  # env-specific values stay
+    assert "# Pinned versions below" in after  # comments survive
+    assert "namespace: helmlife-staging" in after
+
+    preview = helmlife(envs, "preview", "staging", "--json")
+    assert preview.returncode == 0, preview.stderr
+    digest = json.loads(preview.stdout)
+    summary = subprocess.run([sys.executable, "-m", "helmlife", "preview-summary", "-"], input=json.dumps(digest),
+                             capture_output=True, text=True, env=envs.env(), cwd=ROOT, check=True).stdout
+    assert "hello-repo" in summary and "upgrade 0.1.0 → 0.2.0" in summary, summary
+    assert "release — update" in summary and "pre-exec — update" in summary, summary
+
+    assert (r := envs.up("staging")).ok, r.output
+    assert cluster.configmap("helmlife-staging", "hello-repo").data["chartVersion"] == "0.2.0"
+    assert cluster.deployed_revision("helmlife-staging", "hello-repo") == 2
+
+    # A failed dev update (a demo-app no node can schedule) blocks the next promotion.
+    path = envs.root / "stacks" / "Pulumi.dev.yaml"
+    text = path.read_text()
+    start, end = text.index("    - name: demo-app\n"), text.index("    - name: demo-operator\n")
+    path.write_text(text[:start]
+                    + "    - name: demo-app\n      namespace: helmlife-dev\n      timeout: 5s\n      values:\n"
+                      "        - key: nodeSelector.no-such-node\n          value: \"true\"\n"
+                    + text[end:])
+    failed = envs.up("dev")
+    assert not failed.ok
+    blocked = helmlife(envs, "promote", "dev", "staging")
+    assert blocked.returncode != 0
+    assert "last update of stack 'dev' failed" in blocked.stderr
+
+
+def test_bad_stack_config_fails_at_preview(envs: Project, cluster: Cluster) -> None:
+    edit(envs, "staging", "      namespace: helmlife-staging\n", "      namespace: helmlife-staging\n      timeout: soon\n")
+    preview = envs.preview("staging")
+    assert not preview.ok
+    assert "stack 'staging', chart 'demo-app'" in preview.output
+    assert "- timeout:" in preview.output and "Go syntax" in preview.output
+    assert cluster.release_secrets("helmlife-staging", "demo-app") == []
