@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import yaml
 from kubernetes import client, config
@@ -21,6 +21,7 @@ RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+T = TypeVar("T")
 
 
 def api_client(kubeconfig: str, context: str | None = None) -> client.ApiClient:
@@ -159,24 +160,25 @@ def pod_states(api: client.ApiClient, namespace: str, selector: str | None = Non
 
 # --- CRDs ----------------------------------------------------------------------------------
 
-def crd_exists(api: client.ApiClient, name: str) -> bool:
+def read_or_none(read: Callable[..., T], *args: Any) -> T | None:
+    """A read call's result, or None on 404: "absent" is an answer, not an error, here."""
     try:
-        client.ApiextensionsV1Api(api).read_custom_resource_definition(name)
-        return True
+        return read(*args)
     except ApiException as err:
         if err.status == 404:
-            return False
+            return None
         raise
+
+
+def crd_exists(api: client.ApiClient, name: str) -> bool:
+    return read_or_none(client.ApiextensionsV1Api(api).read_custom_resource_definition, name) is not None
 
 
 def custom_resources_left(api: client.ApiClient, crd_name: str) -> list[str]:
     """Names of the custom resources still stored for a CRD, across all namespaces."""
-    try:
-        crd = client.ApiextensionsV1Api(api).read_custom_resource_definition(crd_name)
-    except ApiException as err:
-        if err.status == 404:
-            return []
-        raise
+    crd = read_or_none(client.ApiextensionsV1Api(api).read_custom_resource_definition, crd_name)
+    if crd is None:
+        return []
     version = next((v.name for v in crd.spec.versions if v.storage), crd.spec.versions[0].name)
     objs = client.CustomObjectsApi(api)
     group, plural = crd.spec.group, crd.spec.names.plural
@@ -234,21 +236,5 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
     return True
 
 
-def ensure_namespace(api: client.ApiClient, name: str) -> None:
-    core = client.CoreV1Api(api)
-    try:
-        core.read_namespace(name)
-    except ApiException as err:
-        if err.status != 404:
-            raise
-        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-
-
 def namespace_exists(api: client.ApiClient, name: str) -> bool:
-    try:
-        client.CoreV1Api(api).read_namespace(name)
-        return True
-    except ApiException as err:
-        if err.status == 404:
-            return False
-        raise
+    return read_or_none(client.CoreV1Api(api).read_namespace, name) is not None

@@ -22,6 +22,7 @@ import yaml
 from kubernetes import client, config
 from pulumi import automation as auto
 
+from helmlife.kube import read_or_none
 from helmlife.runner import select_stack, tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,20 +78,10 @@ class Cluster:
         return {c.metadata.name for c in client.ApiextensionsV1Api(self.api).list_custom_resource_definition().items}
 
     def configmap(self, namespace: str, name: str) -> client.V1ConfigMap | None:
-        try:
-            return client.CoreV1Api(self.api).read_namespaced_config_map(name, namespace)
-        except client.exceptions.ApiException as err:
-            if err.status == 404:
-                return None
-            raise
+        return read_or_none(client.CoreV1Api(self.api).read_namespaced_config_map, name, namespace)
 
     def deployment(self, namespace: str, name: str) -> client.V1Deployment | None:
-        try:
-            return client.AppsV1Api(self.api).read_namespaced_deployment(name, namespace)
-        except client.exceptions.ApiException as err:
-            if err.status == 404:
-                return None
-            raise
+        return read_or_none(client.AppsV1Api(self.api).read_namespaced_deployment, name, namespace)
 
 
 @pytest.fixture(scope="session")
