@@ -218,7 +218,8 @@ def project(tmp_path: Path, cluster: Cluster, request: pytest.FixtureRequest) ->
 def dev_project(tmp_path: Path, cluster: Cluster) -> Project:
     """A copy of the real project with the real dev stack file and __main__.py."""
     copy_project(tmp_path / "project", None)
-    shutil.copy2(ROOT / "stacks" / "Pulumi.dev.yaml", tmp_path / "project" / "stacks" / "Pulumi.dev.yaml")
+    for name in ("Pulumi.dev.yaml", "base.yaml"):
+        shutil.copy2(ROOT / "stacks" / name, tmp_path / "project" / "stacks" / name)
     return Project(tmp_path / "project", tmp_path / "journal.jsonl", "helmlife-dev")
 
 

@@ -64,6 +64,15 @@ def explain(ctx: HookContext) -> None:
     ctx.diagnostics.append(f"  e2e-hook: deploy of {ctx.release} failed on attempt {ctx.attempt}")
 
 
+# "retried": the failure hook asks for one more deploy attempt before giving up.
+retried = Hooks()
+
+
+@retried.on_deploy_failure
+def retry_once(ctx: HookContext) -> None:
+    raise TemporaryError(f"maybe a node frees up (attempt {ctx.attempt})", delay=1, max_attempts=2)
+
+
 # "checked": a custom validate check that fails.
 checked = Hooks()
 
@@ -89,4 +98,4 @@ class SubclassedChart(LifecycleChart):
 
 
 COMPONENTS = {"subclassed": SubclassedChart}
-HOOKS = {"hooked": hooked, "prefail": prefail, "broken": broken, "checked": checked}
+HOOKS = {"hooked": hooked, "prefail": prefail, "broken": broken, "retried": retried, "checked": checked}

@@ -159,6 +159,17 @@ def test_failing_release_shows_events_and_rolls_back(project: Project, cluster: 
     assert cluster.ready_pods(ns, "broken") == 1
 
 
+def test_failure_hook_can_ask_for_a_retry(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("retried", ns, timeout="8s",
+                                    values=[{"key": "nodeSelector.no-such-node", "value": "true"}])])
+    r = project.up("t")
+    assert not r.ok
+    assert "asked to retry the deploy in 1s (attempt 1/2)" in r.output
+    assert "gave up after 2 attempts" in r.output
+    assert cluster.release_secrets(ns, "retried") == []  # atomic install: nothing left behind
+
+
 def test_skip_and_destroy_actions(project: Project, cluster: Cluster) -> None:
     ns = project.namespace
     project.write_stack("t", [chart("app", ns)])
