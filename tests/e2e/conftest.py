@@ -91,12 +91,31 @@ def cluster(toolchain: Path) -> Iterator[Cluster]:
     proc = subprocess.run([script, "up"], capture_output=True, text=True)
     if proc.returncode != 0:
         pytest.fail(f"scripts/cluster up failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
+    again = subprocess.run([script, "up"], capture_output=True, text=True)  # `up` twice is harmless
+    assert again.returncode == 0 and "already up" in again.stderr, again.stderr
     api = config.new_client_from_config(str(KUBECONFIG))
     try:
         yield Cluster(KUBECONFIG, api)
     finally:
         if not was_up and not os.environ.get("HELMLIFE_KEEP_CLUSTER"):
             subprocess.run([script, "down"], capture_output=True)
+            assert live_cluster_processes() == [], "scripts/cluster down left processes behind"
+
+
+def live_cluster_processes() -> list[str]:
+    """Processes (not zombies) still running from this checkout's cluster or chart repository."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc / "stat").read_text().split(") ", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and (str(TOOLS / "kwok") in cmdline or "repo_server.py" in cmdline and str(TOOLS) in cmdline):
+            found.append(f"{proc.name}: {cmdline[:120]}")
+    return found
 
 
 @dataclass

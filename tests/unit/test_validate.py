@@ -1,0 +1,59 @@
+"""The validate step's HTTP checks, without a cluster: URL checks against a loopback server,
+and the Service check's call through the API server proxy."""
+from __future__ import annotations
+
+import http.server
+import threading
+from typing import Any, Iterator
+
+import pytest
+
+from helmlife.spec import HttpCheck
+from helmlife.steps import validate
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200 if self.path == "/ok" else 500)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def test_url_check(server: str) -> None:
+    ok, seen = validate.http_probe({}, HttpCheck(url=server, path="/ok"))
+    assert ok and "answered 200" in seen
+    ok, seen = validate.http_probe({}, HttpCheck(url=server, path="/broken"))
+    assert not ok and "answered 500, expected 200" in seen
+
+
+def test_url_check_connection_refused() -> None:
+    ok, seen = validate.http_probe({}, HttpCheck(url="http://127.0.0.1:9", timeout="1s"))
+    assert not ok and "GET http://127.0.0.1:9" in seen
+
+
+def test_service_check_goes_through_the_api_server_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    class FakeCore:
+        def __init__(self, api: Any) -> None:
+            pass
+
+        def connect_get_namespaced_service_proxy_with_path_with_http_info(self, name, namespace, path, **kw):
+            calls.append((name, namespace, path))
+            return None, 204, {}
+
+    monkeypatch.setattr(validate.k8s, "CoreV1Api", FakeCore)
+    monkeypatch.setattr(validate, "api", lambda props: None)
+    ok, seen = validate.http_probe({"namespace": "web"}, HttpCheck(service="front", port="http", path="/healthz",
+                                                                   expect_status=204))
+    assert ok, seen
+    assert calls == [("front:http", "web", "healthz")]
