@@ -184,7 +184,7 @@ class LifecycleChart(pulumi.ComponentResource):
                     crds=facts["crds"], force_crd_deletion=self.spec.force_crd_deletion)
         release = step(Release, "release", None, [pre, crds], _failure_hook_opts(self.spec.name),
                        payload=pre.payload,
-                       chart=self._chart_input(),
+                       chart=self.spec.chart.model_dump(mode="json"),
                        chart_digest=facts["chart_digest"],
                        values=public_values,
                        secret_values=pulumi.Output.secret(secret_values) if secret_values else {},
@@ -208,9 +208,6 @@ class LifecycleChart(pulumi.ComponentResource):
             "owned_crds": crds.owned_crds,  # type: ignore[attr-defined]
             "checks_passed": validate.checks_passed,  # type: ignore[attr-defined]
         })
-
-    def _chart_input(self) -> dict[str, Any]:
-        return self.spec.chart.model_dump(mode="json")
 
     def _chart_facts(self, base: Path) -> dict[str, Any]:
         """Version, digest, CRDs and values read on the deploying machine.

@@ -52,7 +52,8 @@ prefail = Hooks()
 
 @prefail.pre_exec
 def refuse(ctx: HookContext) -> None:
-    raise PermanentError("pre_exec refused on purpose (e2e)")
+    if any(v.key == "refuse" for v in ctx.spec.values):
+        raise PermanentError("pre_exec refused on purpose (e2e)")
 
 
 # "broken": a release that cannot become Ready; the failure hook adds a line to the output.

@@ -134,11 +134,17 @@ def test_http_check_failure_names_the_check(project: Project, cluster: Cluster, 
 def test_pre_exec_failure_leaves_release_untouched(project: Project, cluster: Cluster) -> None:
     ns = project.namespace
     project.write_stack("t", [chart("prefail", ns)])
+    assert (r := project.up("t")).ok, r.output
+    project.clear_journal()
+    project.write_stack("t", [chart("prefail", ns, values=[{"key": "refuse", "value": True},
+                                                          {"key": "replicaCount", "value": 3}])])
     r = project.up("t")
     assert not r.ok
     assert "pre_exec refused on purpose" in r.output
-    assert cluster.release_secrets(ns, "prefail") == []
-    assert ("release", "create") not in project.steps()
+    assert cluster.deployed_revision(ns, "prefail") == 1
+    assert len(cluster.release_secrets(ns, "prefail")) == 1
+    assert cluster.deployment(ns, "prefail").spec.replicas == 1
+    assert not any(step == "release" for step, _ in project.steps())
 
 
 def test_failing_release_shows_events_and_rolls_back(project: Project, cluster: Cluster) -> None:
