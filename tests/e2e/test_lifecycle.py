@@ -315,3 +315,28 @@ def test_dry_run_applies_nothing(project: Project, cluster: Cluster) -> None:
     assert r.ok, r.output
     assert cluster.release_secrets(ns, "dry") == []
     assert cluster.deployment(ns, "dry") is None
+
+
+def test_crds_removed_on_action_destroy_and_on_chart_removal(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    op = chart("op", ns, "charts/demo-operator/1.0.0")
+    project.write_stack("t", [op])
+    assert (r := project.up("t")).ok, r.output
+    assert OPERATOR_CRDS <= cluster.crd_names()
+
+    project.write_stack("t", [{**op, "action": "destroy"}])
+    project.clear_journal()
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.release_secrets(ns, "op") == []
+    assert not OPERATOR_CRDS & cluster.crd_names()
+    deleted = [s for s, o in project.steps("delete")]
+    assert deleted.index("release") < deleted.index("crds")
+
+    project.write_stack("t", [op])
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.deployed_revision(ns, "op") == 1 and OPERATOR_CRDS <= cluster.crd_names()
+
+    project.write_stack("t", [])  # the chart removed from the program
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.release_secrets(ns, "op") == []
+    assert not OPERATOR_CRDS & cluster.crd_names()
