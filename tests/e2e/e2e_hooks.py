@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubernetes import client
+from pulumi.dynamic import CreateResult, ResourceProvider
 
 from helmlife import HookContext, Hooks, LifecycleChart, PermanentError, TemporaryError
 
@@ -100,3 +101,11 @@ class SubclassedChart(LifecycleChart):
 
 COMPONENTS = {"subclassed": SubclassedChart}
 HOOKS = {"hooked": hooked, "prefail": prefail, "broken": broken, "retried": retried, "checked": checked}
+
+
+
+class NoopProvider(ResourceProvider):
+    """A do-nothing dynamic provider for engine-feature tests (see test_platform)."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult("noop", props)

@@ -4,7 +4,9 @@ preview -> up -> preview shows no changes -> destroy, asserting on the cluster e
 """
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 
 import pytest
 
@@ -53,3 +55,38 @@ def test_dev_stack_preview_up_noop_destroy(dev_project: Project, cluster: Cluste
         assert cluster.release_secrets(NS, release) == []
         assert cluster.pods(NS, release) == [] or all(p.metadata.deletion_timestamp for p in cluster.pods(NS, release))
     assert not {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"} & cluster.crd_names()
+
+
+HOOK_PROGRAM = """\
+import os
+import pulumi
+from pulumi.dynamic import Resource
+from tests.e2e.e2e_hooks import NoopProvider
+
+
+def after_create(args, **kwargs):
+    with open(os.environ["MARKER"], "a") as fh:
+        fh.write(f"after_create {args.name}\\n")
+
+
+class Thing(Resource, module="hooktest", name="Thing"):
+    pass
+
+
+hook = pulumi.ResourceHook("mark", after_create)
+Thing(NoopProvider(), "thing", {"x": 1}, pulumi.ResourceOptions(hooks=pulumi.ResourceHookBinding(after_create=[hook])))
+"""
+
+
+def test_resource_hooks_run_with_the_built_cli(tmp_path, toolchain) -> None:
+    """Pulumi's ResourceHook (ErrorHook is covered by the failing-release test) with our CLI."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text("name: hooktest\nruntime: python\n")
+    (root / "__main__.py").write_text(HOOK_PROGRAM)
+    marker = tmp_path / "marker"
+    env = {**os.environ, "MARKER": str(marker), "PYTHONPATH": f"{root}:{ROOT}"}
+    proc = subprocess.run([sys.executable, "-m", "helmlife", "up", "t", "--root", str(root), "--tools", str(TOOLS)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert marker.read_text() == "after_create thing\n"
