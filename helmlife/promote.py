@@ -236,7 +236,7 @@ def _promote_chart_version(name: str, src: CommentedMap, tgt: CommentedMap,
                                          "no pinned version to promote"))
             return
         if t_path is None:
-            skipped.append(Skipped(name, f"chart kinds differ: a local path in the source, a repository chart "
+            skipped.append(Skipped(name, "chart kinds differ: a local path in the source, a repository chart "
                                          "in the target; change it by hand"))
             return
         if s_path != t_path:

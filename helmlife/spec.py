@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union
 
 from pydantic import (
     BaseModel,
@@ -276,6 +276,3 @@ def parse_spec(data: dict[str, Any] | ChartSpec, where: str | None = None) -> Ch
     except ValidationError as err:
         raise SpecError(format_validation_error(err, label)) from None
 
-
-ChartSource = Union[LocalChart, RepoChart]
-ActionName = Literal["deploy", "destroy", "skip"]

@@ -23,9 +23,6 @@ from ..spec import ChartSpec
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the RPC sentinel the engine sends for unknown values
 
-# Inputs every step receives; none of them alone makes a step re-run.
-COMMON = ("release", "namespace", "action", "spec", "project_dir", "kubeconfig", "kube_context", "payload")
-
 
 def journal(step: str, operation: str, props: dict[str, Any]) -> None:
     """Append one line per step operation to $HELMLIFE_JOURNAL, when set: an audit trail of
@@ -162,6 +159,6 @@ def run_user_hooks(props: dict[str, Any], step: str, **extra: Any) -> dict[str, 
 
 
 __all__ = [
-    "COMMON", "StepProvider", "PermanentError", "changed_keys", "diff_on", "triggered",
+    "StepProvider", "PermanentError", "changed_keys", "diff_on", "triggered",
     "spec_of", "project_dir", "api", "context", "run_user_hooks", "has_unknowns", "contains_unknown",
 ]
