@@ -54,7 +54,7 @@ class StepProvider(ResourceProvider):
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return self._impl().diff(olds, news)
+        return step_diff(self._impl(), olds, news)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         # `skip` on a step that never ran records a placeholder and touches nothing.
@@ -116,6 +116,12 @@ def diff_on(olds: dict[str, Any], news: dict[str, Any], triggers: Sequence[str],
     return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
 
+def step_diff(impl: ModuleType, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    """A step module's own `diff` when it has one, else: re-run when a TRIGGERS input changed."""
+    custom = getattr(impl, "diff", None)
+    return custom(olds, news) if custom else diff_on(olds, news, impl.TRIGGERS)
+
+
 def triggered(olds: dict[str, Any], news: dict[str, Any], triggers: Sequence[str]) -> bool:
     return bool(changed_keys(olds, news, triggers))
 
@@ -159,6 +165,6 @@ def run_user_hooks(props: dict[str, Any], step: str, **extra: Any) -> dict[str, 
 
 
 __all__ = [
-    "StepProvider", "PermanentError", "changed_keys", "diff_on", "triggered",
+    "StepProvider", "PermanentError", "changed_keys", "diff_on", "step_diff", "triggered",
     "spec_of", "project_dir", "api", "context", "run_user_hooks", "has_unknowns", "contains_unknown",
 ]

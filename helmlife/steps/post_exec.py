@@ -3,13 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import diff_on, run_user_hooks, triggered
+from .base import run_user_hooks, triggered
 
 TRIGGERS = ("revision", "hooks")
-
-
-def diff(olds: dict[str, Any], news: dict[str, Any]):
-    return diff_on(olds, news, TRIGGERS)
 
 
 def create(props: dict[str, Any]) -> dict[str, Any]:

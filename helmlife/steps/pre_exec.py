@@ -10,7 +10,8 @@ from typing import Any
 from .. import kube
 from ..helm import Helm
 from ..spec import semver_key
-from .base import api, context, diff_on, run_user_hooks, spec_of, triggered
+from ..hooks import step_logger
+from .base import api, run_user_hooks, spec_of, triggered
 
 TRIGGERS = ("chart_version", "values_digest", "hooks", "adopt", "breaking_version")
 
@@ -27,7 +28,7 @@ def _run(props: dict[str, Any], version_changed: bool) -> dict[str, Any]:
     helm = Helm(props["kubeconfig"], props.get("kube_context") or None)
     deployed = helm.deployed_version(spec.name, spec.namespace)
     payload = run_user_hooks(props, "pre_exec", previous_version=deployed)
-    log = context(props, "pre_exec").log
+    log = step_logger(spec.name, "pre_exec")
     adopted = []
     for ref in props.get("adopt") or []:
         obj = kube.parse_ref(ref, spec.namespace)
@@ -46,10 +47,6 @@ def _run(props: dict[str, Any], version_changed: bool) -> dict[str, Any]:
             helm.uninstall(spec.name, spec.namespace, spec.timeout)
             restarted = True
     return {"payload": payload, "previous_version": deployed, "restarted": restarted, "adopted": adopted}
-
-
-def diff(olds: dict[str, Any], news: dict[str, Any]):
-    return diff_on(olds, news, TRIGGERS)
 
 
 def create(props: dict[str, Any]) -> dict[str, Any]:

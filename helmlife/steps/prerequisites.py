@@ -11,7 +11,7 @@ from typing import Any
 from .. import charts, kube
 from ..spec import ChartSpec, RepoChart
 from ..values import split_values
-from .base import api, diff_on, project_dir, run_user_hooks, spec_of
+from .base import api, project_dir, run_user_hooks, spec_of
 
 TRIGGERS = ("spec", "chart_version", "chart_digest", "hooks")
 CHECK_NEEDS = ("spec", "project_dir", "kubeconfig")
@@ -58,10 +58,6 @@ def _run(props: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise RuntimeError("; ".join(msg for _, msg in problems))
     return {"payload": run_user_hooks(props, "check_prerequisites")}
-
-
-def diff(olds: dict[str, Any], news: dict[str, Any]):
-    return diff_on(olds, news, TRIGGERS)
 
 
 def create(props: dict[str, Any]) -> dict[str, Any]:

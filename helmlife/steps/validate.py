@@ -16,7 +16,7 @@ from kubernetes import client as k8s
 
 from .. import kube
 from ..spec import HttpCheck, parse_duration
-from .base import api, diff_on, run_user_hooks, spec_of, triggered
+from .base import api, run_user_hooks, spec_of, triggered
 
 TRIGGERS = ("revision", "checks", "hooks")
 
@@ -74,10 +74,6 @@ def run_checks(props: dict[str, Any]) -> dict[str, Any]:
         passed.append(check.name)
     payload = run_user_hooks(props, "validate")
     return {"payload": payload, "checks_passed": passed + [f"hook:{h}" for h in props.get("hooks") or []]}
-
-
-def diff(olds: dict[str, Any], news: dict[str, Any]):
-    return diff_on(olds, news, TRIGGERS)
 
 
 def create(props: dict[str, Any]) -> dict[str, Any]:

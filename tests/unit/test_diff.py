@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from helmlife.steps import crds, post_exec, pre_exec, prerequisites, release, validate
-from helmlife.steps.base import UNKNOWN
+from helmlife.steps.base import UNKNOWN, step_diff
 
 BASE = {
     "release": "demo", "namespace": "ns", "action": "deploy", "spec": {"name": "demo", "chart": {"path": "c"}},
@@ -13,7 +13,7 @@ BASE = {
 
 
 def changed(module, **news):
-    res = module.diff(BASE, {**BASE, **news})
+    res = step_diff(module, BASE, {**BASE, **news})
     return res.changes
 
 
@@ -51,7 +51,7 @@ def test_skip_never_changes() -> None:
 
 
 def test_rename_replaces() -> None:
-    res = release.diff(BASE, {**BASE, "namespace": "other"})
+    res = step_diff(release, BASE, {**BASE, "namespace": "other"})
     assert res.changes and res.replaces == ["namespace"]
 
 
@@ -61,7 +61,7 @@ def test_kubeconfig_change_refreshes_credentials() -> None:
 
 def test_placeholder_from_skip_runs_on_deploy() -> None:
     olds = {**BASE, "skipped": True}
-    assert release.diff(olds, BASE).changes
+    assert step_diff(release, olds, BASE).changes
 
 
 def test_breaking_version_crossing() -> None:
@@ -74,5 +74,5 @@ def test_breaking_version_crossing() -> None:
 
 
 def test_crd_record_never_replaced() -> None:
-    res = crds.diff(BASE, {**BASE, "namespace": "moved", "release": "renamed"})
+    res = step_diff(crds, BASE, {**BASE, "namespace": "moved", "release": "renamed"})
     assert res.changes and not res.replaces
