@@ -43,8 +43,10 @@ def test_promotion_flow(envs: Project, cluster: Cluster) -> None:
     assert cluster.deployed_revision("helmlife-staging", "hello-repo") == 1
     assert (p := envs.preview("staging")).ok and p.changes == {}, p.output
 
-    # Bump a pinned chart version in dev and deploy it there.
+    # Bump a pinned chart version in dev: until dev runs it, promoting it is refused.
     edit(envs, "dev", "version: 0.1.0", "version: 0.2.0")
+    pending = helmlife(envs, "promote", "dev", "staging", "--dry-run")
+    assert pending.returncode != 0 and "stack 'dev' has pending changes" in pending.stderr
     assert (r := envs.up("dev")).ok, r.output
     assert cluster.configmap("helmlife-dev", "hello-repo").data["chartVersion"] == "0.2.0"
 
