@@ -148,6 +148,3 @@ class Helm:
 
     def show_crds(self, chart: ChartRef) -> str:
         return self.run("show", "crds", *chart.args())
-
-    def show_chart(self, chart: ChartRef) -> dict[str, Any]:
-        return yaml.safe_load(self.run("show", "chart", *chart.args())) or {}
