@@ -30,20 +30,19 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-COMPONENT_TYPE = "helmlife:index:LifecycleChart"
-STEP_TYPE_PREFIX = "pulumi-python:dynamic/helmlife:"
-# Lifecycle order, with the resource-name suffix and the label a reviewer knows the step by.
-STEPS: tuple[tuple[str, str], ...] = (
-    ("Prerequisites", "prerequisites"),
-    ("PreExec", "pre-exec"),
-    ("CrdCleanup", "crds"),
-    ("Release", "release"),
-    ("PostExec", "post-exec"),
-    ("Validate", "validate"),
-)
-STEP_LABEL = dict(STEPS)
+from pulumi.runtime.rpc import UNKNOWN
+
+from .canonical import canonical_json
+from .chart import STEP_MODULE, TYPE_TOKEN as COMPONENT_TYPE
+from .spec import semver_key
+from .steps import LIFECYCLE, RENAME, StepDef, lookup
+
+STEP_TYPE_PREFIX = f"pulumi-python:dynamic/{STEP_MODULE}:"
+# Step resource types (today's and helmlife 0.1's) to the step table's entries.
+STEP_BY_TYPE: dict[str, StepDef] = {
+    **{s.legacy[1]: s for s in LIFECYCLE if s.legacy}, **{s.type_name: s for s in LIFECYCLE}}
+STEP_ORDER = [s.name for s in LIFECYCLE]
 INTERNAL_INPUTS = frozenset({"__provider", "kubeconfig", "payload", "project_dir"})
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's placeholder for "known after up"
 # Ops that make a step run; the replacement pieces of a replace fold into "replace".
 OP_ALIASES = {
     "create": "create", "update": "update", "delete": "delete", "replace": "replace",
@@ -59,16 +58,12 @@ SUMMARY_WORDS = {"create": "to create", "update": "to update", "replace": "to re
 class Step:
     """One lifecycle step resource of one chart, folded over all engine steps of its URN."""
 
-    kind: str
+    name: str
     op: str
     old_inputs: dict[str, Any] = field(default_factory=dict)
     new_inputs: dict[str, Any] = field(default_factory=dict)
     old_outputs: dict[str, Any] = field(default_factory=dict)
     reasons: set[str] = field(default_factory=set)
-
-    @property
-    def label(self) -> str:
-        return STEP_LABEL.get(self.kind, self.kind)
 
 
 @dataclass
@@ -125,12 +120,14 @@ def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
             continue
         if not rtype.startswith(STEP_TYPE_PREFIX) or op is None:
             continue
-        kind = rtype[len(STEP_TYPE_PREFIX):]
-        chart_name = _chart_of(name, kind, new.get("parent") or old.get("parent"))
+        step_def = STEP_BY_TYPE.get(rtype[len(STEP_TYPE_PREFIX):])
+        if step_def is None:
+            continue
+        chart_name = _chart_of(name, step_def, new.get("parent") or old.get("parent"))
         chart = charts.setdefault(chart_name, Chart(chart_name))
-        step = chart.steps.get(kind)
+        step = chart.steps.get(step_def.name)
         if step is None:
-            step = chart.steps[kind] = Step(kind, op)
+            step = chart.steps[step_def.name] = Step(step_def.name, op)
         step.op = _stronger(step.op, op) or op
         step.old_inputs = step.old_inputs or dict(old.get("inputs") or {})
         step.old_outputs = step.old_outputs or dict(old.get("outputs") or {})
@@ -140,22 +137,34 @@ def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
     for chart in charts.values():
         for step in chart.steps.values():
             if step.op in ("update", "replace"):
-                step.reasons |= {k for k in set(step.old_inputs) | set(step.new_inputs)
-                                 if _canon(step.old_inputs.get(k)) != _canon(step.new_inputs.get(k))}
+                step.reasons |= changed_inputs(step.old_inputs, step.new_inputs)
     return charts
 
 
-def why(step: Step) -> list[str]:
-    """Changed input names that explain a run; `spec` mirrors every field, so it only counts alone."""
-    keys = {k for k in step.reasons if k not in INTERNAL_INPUTS}
-    if len(keys) > 1:
+def changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    """Changed input names; a changed `spec` is named by its changed fields (`spec.atomic`)."""
+    keys = {k for k in set(old) | set(new) if canonical_json(old.get(k)) != canonical_json(new.get(k))}
+    if "spec" in keys and isinstance(old.get("spec"), dict) and isinstance(new.get("spec"), dict):
         keys.discard("spec")
-    return sorted(keys)
+        keys |= {f"spec.{k}" for k in changed_inputs(old["spec"], new["spec"])}
+    return keys
+
+
+def why(step: Step) -> list[str]:
+    """Changed inputs that explain the step's operation: the ones its table entry reacts to."""
+    entry = lookup(step.name)
+    watched = (*entry.triggers, *entry.kept, *RENAME)
+
+    def matters(reason: str) -> bool:
+        return any(reason == w or reason.startswith(w + ".") or w.startswith(reason + ".") for w in watched)
+
+    shown = {k for k in step.reasons if k not in INTERNAL_INPUTS and matters(k)}
+    return sorted(k for k in shown if not any(other.startswith(k + ".") for other in shown))
 
 
 def release_change(chart: Chart) -> str:
     """What happens to the Helm release itself, in helm's own words."""
-    rel = chart.steps.get("Release")
+    rel = chart.steps.get("release")
     if rel is None:
         if chart.component_op == "delete":
             return "uninstall"
@@ -170,15 +179,16 @@ def release_change(chart: Chart) -> str:
             return f"{_direction(old_v, new_v)} {old_v} → {new_v}"
         return f"upgrade {new_v} (same chart version)"
     # replace: the release is installed anew (new name or namespace) and the old one uninstalled
-    moved = [f"{k} {rel.old_inputs.get(k)} → {rel.new_inputs.get(k)}" for k in ("release", "namespace")
-             if rel.old_inputs.get(k) != rel.new_inputs.get(k) and rel.new_inputs.get(k) is not None]
+    old_spec, new_spec = rel.old_inputs.get("spec") or {}, rel.new_inputs.get("spec") or {}
+    moved = [f"{label} {old_spec.get(k)} → {new_spec.get(k)}" for k, label in (("name", "release"), ("namespace", "namespace"))
+             if old_spec.get(k) != new_spec.get(k) and new_spec.get(k) is not None]
     version = f"{old_v} → {new_v}" if old_v != new_v else new_v
     return f"reinstall {version}" + (f" ({', '.join(moved)})" if moved else "")
 
 
 def crds_deleted(chart: Chart) -> tuple[list[str], bool] | None:
     """CRDs the CrdCleanup step's delete would remove, and whether it forces past custom resources."""
-    step = chart.steps.get("CrdCleanup")
+    step = chart.steps.get("crd_cleanup")
     if step is None or step.op not in ("delete", "replace"):
         return None
     owned = step.old_outputs.get("owned_crds")
@@ -213,11 +223,11 @@ def summarize(preview_json: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> 
         lines += ["| Chart | Release | Lifecycle steps that run (and why) |", "|---|---|---|"]
         for chart in changed:
             lines.append(f"| `{chart.name}` | {release_change(chart)} | {_steps_cell(chart)} |")
-    deletions = [(c.name, c.steps["CrdCleanup"].op, d) for c in changed if (d := crds_deleted(c))]
+    deletions = [(c.name, c.steps["crd_cleanup"].op, d) for c in changed if (d := crds_deleted(c))]
     if deletions:
         lines += ["", "**CRDs that will be deleted** (deleting a CRD deletes every custom resource of its kind):"]
         for name, op, (crds, forced) in deletions:
-            how = "its crds step is replaced, and deleting the old copy deletes" if op == "replace" else \
+            how = "its crd_cleanup step is replaced, and deleting the old copy deletes" if op == "replace" else \
                 "removed with the chart"
             then = "force_crd_deletion is set, so their custom resources are deleted too." if forced else \
                 "The delete stops if custom resources of them still exist."
@@ -251,9 +261,8 @@ def _diagnostic_text(message: str) -> str:
 def _steps_cell(chart: Chart) -> str:
     """Steps grouped by (op, reasons) in lifecycle order, one group per line."""
     groups: list[tuple[str, list[str], list[str]]] = []
-    order = [k for k, _ in STEPS] + sorted(k for k in chart.steps if k not in STEP_LABEL)
-    for kind in order:
-        step = chart.steps.get(kind)
+    for name in STEP_ORDER:
+        step = chart.steps.get(name)
         if step is None:
             continue
         reasons = why(step)
@@ -261,10 +270,10 @@ def _steps_cell(chart: Chart) -> str:
             reasons = ["a secret input"]
         for group in groups:
             if group[0] == step.op and group[1] == reasons:
-                group[2].append(step.label)
+                group[2].append(step.name)
                 break
         else:
-            groups.append((step.op, reasons, [step.label]))
+            groups.append((step.op, reasons, [step.name]))
     if not groups:
         return f"component only ({chart.component_op})" if chart.component_op else "none"
     parts = []
@@ -300,11 +309,13 @@ def _urn_name(urn: str) -> str:
     return parts[3] if len(parts) == 4 else urn
 
 
-def _chart_of(name: str, kind: str, parent: str | None) -> str:
-    suffix = "-" + STEP_LABEL.get(kind, "")
-    if kind in STEP_LABEL and name.endswith(suffix):
-        return name[: -len(suffix)]
-    return _urn_name(parent) if parent else name
+def _chart_of(name: str, step: StepDef, parent: str | None) -> str:
+    if parent:
+        return _urn_name(parent)
+    for suffix in (step.suffix, *(step.legacy[:1] if step.legacy else ())):
+        if name.endswith("-" + suffix):
+            return name[: -len(suffix) - 1]
+    return name
 
 
 def _stronger(current: str | None, new: str) -> str | None:
@@ -325,10 +336,6 @@ def _top_key(path: str) -> str:
     return path[:end]
 
 
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
 def _version(inputs: Mapping[str, Any]) -> str:
     v = inputs.get("chart_version")
     if v is None:
@@ -340,8 +347,6 @@ def _version(inputs: Mapping[str, Any]) -> str:
 
 def _direction(old: str, new: str) -> str:
     try:
-        from .spec import semver_key
-
         return "downgrade" if semver_key(new) < semver_key(old) else "upgrade"
     except ValueError:
         return "upgrade"

@@ -30,6 +30,7 @@ GO_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|m|s|ms))+$")
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 VALUE_KEY = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+SECRET_MARK = "[secret]"
 
 
 class Action(str, Enum):
@@ -210,6 +211,14 @@ class ChartSpec(_Model):
             if not 2 <= len(ref.split("/")) <= 3 or not all(ref.split("/")):
                 raise ValueError(f"{ref!r} is not an object reference; use Kind/name or Kind/namespace/name")
         return v
+
+    def public_doc(self) -> dict[str, Any]:
+        """The spec as step inputs carry it: secret values masked, since their content travels
+        apart as an encrypted input and this copy is shown in previews."""
+        doc = self.model_dump(mode="json", exclude={"values"})
+        doc["values"] = [{**v.model_dump(mode="json", exclude={"value", "secret_config"}), "secret_config": None,
+                          "value": SECRET_MARK if v.secret else v.value} for v in self.values]
+        return doc
 
     @property
     def timeout_seconds(self) -> float:

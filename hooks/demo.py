@@ -9,7 +9,7 @@ from typing import Any
 
 from kubernetes import client
 
-from helmlife import HookContext, Hooks, LifecycleChart, TemporaryError
+from helmlife import HookContext, Hooks, LifecycleChart, TemporaryError, hook_options
 
 app_hooks = Hooks()
 
@@ -44,6 +44,7 @@ class DemoOperatorChart(LifecycleChart):
         version = client.VersionApi(ctx.kube).get_code()
         ctx.log.info("cluster version %s", version.git_version)
 
+    @hook_options(retries=9, delay="2s")
     def validate(self, ctx: HookContext) -> dict[str, Any]:
         ext = client.ApiextensionsV1Api(ctx.kube)
         served = []
@@ -51,6 +52,6 @@ class DemoOperatorChart(LifecycleChart):
             crd = ext.read_custom_resource_definition(name)
             established = any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or [])
             if not established:
-                raise TemporaryError(f"CRD {name} is not Established yet", delay=2, max_attempts=10)
+                raise TemporaryError(f"CRD {name} is not Established yet")
             served.append(name)
         return {"crds_served": served}

@@ -1,41 +1,69 @@
-"""The one dynamic provider every lifecycle step shares, and the shape of a step's inputs.
+"""The one dynamic provider every lifecycle step shares.
 
 Pulumi stores a pickled copy of a dynamic provider in state and uses that copy for `delete`.
 `StepProvider` therefore holds nothing but the name of its step: the pickle is a reference
 to this importable class plus one string, and every operation is looked up at call time in
-`helmlife.steps.<step>`. Upgrading helmlife upgrades what runs at destroy time.
+the step table (`helmlife.steps`). Upgrading helmlife upgrades what runs at destroy time.
+
+What a step module never has to write lives here, once: inputs validated into the step's
+model, `skip` (nothing runs, preview shows no change), "no trigger changed: keep the old
+outputs", and reading state written by earlier helmlife versions.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import time
-from pathlib import Path
-from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pydantic import ValidationError
 
-from .. import kube
-from ..hooks import HookContext, PermanentError, run_hooks, step_logger
-from ..spec import ChartSpec
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the RPC sentinel the engine sends for unknown values
+from ..spec import Action, ChartSpec
+from . import CREDENTIALS, RENAME, StepDef, lookup
+from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown
 
 
-def journal(step: str, operation: str, props: dict[str, Any]) -> None:
+def journal(step: str, operation: str, release: Any) -> None:
     """Append one line per step operation to $HELMLIFE_JOURNAL, when set: an audit trail of
     what ran, in which order, that outlives the cluster objects a destroy removes."""
     path = os.environ.get("HELMLIFE_JOURNAL")
     if path:
-        line = json.dumps({"t": time.time(), "release": props.get("release"), "step": step, "op": operation})
+        line = json.dumps({"t": time.time(), "release": release, "step": step, "op": operation})
         with open(path, "a") as fh:
             fh.write(line + "\n")
 
 
+def normalize(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
+    """Props in this version's shape, whichever version wrote them, so diffs compare like
+    with like: hooks by event (0.1 kept a flat list and `failure_hooks`), no empty context,
+    and the spec with today's defaults filled in."""
+    out = dict(props)
+    hooks = out.get("hooks")
+    if isinstance(hooks, list) or "failure_hooks" in out:
+        events = {step.hooks[0]: hooks} if isinstance(hooks, list) and step.hooks else {}
+        if out.get("failure_hooks"):
+            events["on_deploy_failure"] = out["failure_hooks"]
+        out.pop("failure_hooks", None)
+        out["hooks"] = {e: refs for e, refs in events.items() if refs}
+    if not out.get("kube_context"):
+        out.pop("kube_context", None)
+    spec = out.get("spec")
+    if isinstance(spec, dict) and not contains_unknown(spec):
+        try:
+            out["spec"] = ChartSpec.model_validate(spec).model_dump(mode="json")
+        except ValidationError:
+            pass  # check() reports it with the field named
+    return out
+
+
+def skipped(props: dict[str, Any]) -> bool:
+    spec = props.get("spec")
+    return isinstance(spec, dict) and spec.get("action") == Action.skip.value
+
+
 class StepProvider(ResourceProvider):
-    """Delegates to helmlife.steps.<step>; see the module docstring for why it is this thin."""
+    """Delegates to the step table; see the module docstring for why it is this thin."""
 
     serialize_as_secret_always = False  # it holds no secret: only a step name
 
@@ -43,128 +71,74 @@ class StepProvider(ResourceProvider):
         super().__init__()
         self.step = step
 
-    def _impl(self) -> ModuleType:
-        return importlib.import_module(f"helmlife.steps.{self.step}")
+    def _def(self) -> StepDef:
+        return lookup(self.step)
+
+    def _parse(self, props: dict[str, Any]) -> tuple[StepInputs, StepOutputs]:
+        module = self._def().module
+        return module.Inputs.model_validate(props), module.Outputs.model_validate(props)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        impl = self._impl()
-        failures: list[CheckFailure] = []
-        if hasattr(impl, "check") and news.get("action") != "skip" and not has_unknowns(news, impl.CHECK_NEEDS):
-            failures = [CheckFailure(prop, reason) for prop, reason in impl.check(news)]
+        step = self._def()
+        props = normalize(step, news)
+        fields = set(step.module.Inputs.model_fields) - {"payload"}
+        if skipped(props) or contains_unknown({k: v for k, v in props.items() if k in fields}):
+            return CheckResult(news, [])
+        try:
+            inputs = step.module.Inputs.model_validate({**props, "payload": {}})
+        except ValidationError as err:
+            return CheckResult(news, [CheckFailure("spec", f"{step.name}: invalid inputs: {err}")])
+        failures = [CheckFailure("spec", f"{inputs.release}: {step.name}: {msg}") for msg in step.module.check(inputs)]
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return step_diff(self._impl(), olds, news)
+        step = self._def()
+        old, new = normalize(step, olds), normalize(step, news)
+        if skipped(new):
+            return DiffResult(changes=False)
+        if old.get("skipped"):
+            return DiffResult(changes=True, replaces=[], delete_before_replace=False)
+        changed = changed_paths(old, new, (*step.triggers, *step.kept, *CREDENTIALS, *RENAME))
+        replaces = sorted({p.split(".")[0] for p in step.replace_on if p in changed})
+        return DiffResult(changes=bool(changed) or self._drifted(old, new), replaces=replaces,
+                          delete_before_replace=False)
+
+    def _drifted(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        step = self._def()
+        merged = {**old, **new}
+        if step.drift is None or contains_unknown({k: v for k, v in merged.items() if k != "payload"}):
+            return False
+        inputs, outputs = self._parse({**merged, "payload": {}})
+        return step.drift(inputs, outputs)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        # `skip` on a step that never ran records a placeholder and touches nothing.
-        if props.get("action") == "skip":
+        step = self._def()
+        norm = normalize(step, props)
+        if skipped(norm):  # a skipped step that never ran records a placeholder, touches nothing
             outs: dict[str, Any] = {"skipped": True}
         else:
-            journal(self.step, "create", props)
-            outs = {**self._impl().create(props), "skipped": False}
-        return CreateResult(id_=f"{props['namespace']}/{props['release']}/{self.step}", outs={**props, **outs})
+            outs = self._run(norm, "create")
+        release = norm["spec"]["name"]
+        return CreateResult(id_=f"{norm['spec']['namespace']}/{release}/{step.name}", outs={**props, **outs})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        impl = self._impl()
-        journal(self.step, "update", news)
-        outs = impl.create(news) if olds.get("skipped") else impl.update(olds, news)
+        step = self._def()
+        old, new = normalize(step, olds), normalize(step, news)
+        if old.get("skipped") or changed_paths(old, new, step.triggers) or self._drifted(old, new):
+            outs = self._run(new, "update")
+        else:
+            outs = {k: olds.get(k) for k in step.outputs}
         return UpdateResult(outs={**news, **outs, "skipped": False})
 
+    def _run(self, props: dict[str, Any], operation: str) -> dict[str, Any]:
+        step = self._def()
+        journal(step.name, operation, props["spec"]["name"])
+        inputs = step.module.Inputs.model_validate(props)
+        return {**step.module.run(inputs).model_dump(mode="json"), "skipped": False}
+
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        impl = self._impl()
-        journal(self.step, "delete", props)
-        if hasattr(impl, "delete") and not props.get("skipped"):
-            impl.delete(props)
-
-
-def has_unknowns(props: dict[str, Any], keys: Sequence[str]) -> bool:
-    return any(contains_unknown(props.get(k)) for k in keys)
-
-
-def contains_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(v) for v in value)
-    return False
-
-
-def changed_keys(olds: dict[str, Any], news: dict[str, Any], keys: Sequence[str]) -> list[str]:
-    return [k for k in keys if _canon(olds.get(k)) != _canon(news.get(k))]
-
-
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-def diff_on(olds: dict[str, Any], news: dict[str, Any], triggers: Sequence[str],
-            replace_on: Sequence[str] = ("release", "namespace")) -> DiffResult:
-    """A step re-runs only when one of its trigger inputs changed; `skip` never re-runs.
-
-    A changed kubeconfig also counts (without re-running hooks: update sees no trigger) so
-    that the credentials kept for `delete` are never stale.
-    """
-    if news.get("action") == "skip":
-        return DiffResult(changes=False)
-    if olds.get("skipped"):
-        return DiffResult(changes=True, replaces=[], delete_before_replace=False)
-    changed = changed_keys(olds, news, [*triggers, *replace_on, "kubeconfig", "kube_context"])
-    replaces = [k for k in replace_on if k in changed]
-    return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
-
-
-def step_diff(impl: ModuleType, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-    """A step module's own `diff` when it has one, else: re-run when a TRIGGERS input changed."""
-    custom = getattr(impl, "diff", None)
-    return custom(olds, news) if custom else diff_on(olds, news, impl.TRIGGERS)
-
-
-def triggered(olds: dict[str, Any], news: dict[str, Any], triggers: Sequence[str]) -> bool:
-    return bool(changed_keys(olds, news, triggers))
-
-
-def spec_of(props: dict[str, Any]) -> ChartSpec:
-    return ChartSpec.model_validate(props["spec"])
-
-
-def project_dir(props: dict[str, Any]) -> Path:
-    return Path(props.get("project_dir") or ".")
-
-
-def api(props: dict[str, Any]):  # -> kubernetes.client.ApiClient
-    return kube.api_client(props["kubeconfig"], props.get("kube_context") or None)
-
-
-def context(props: dict[str, Any], step: str, **extra: Any) -> HookContext:
-    return HookContext(
-        step=step,
-        spec=spec_of(props),
-        release=props["release"],
-        namespace=props["namespace"],
-        previous_version=extra.pop("previous_version", None),
-        target_version=props.get("chart_version"),
-        kube=api(props),
-        log=step_logger(props["release"], step),
-        payload=dict(props.get("payload") or {}),
-        **extra,
-    )
-
-
-def run_user_hooks(props: dict[str, Any], step: str, **extra: Any) -> dict[str, Any]:
-    """Run the step's user hooks (if any) and return the payload to hand on."""
-    refs = props.get("hooks") or []
-    payload = dict(props.get("payload") or {})
-    if not refs:
-        return payload
-    ctx = context(props, step, **extra)
-    ctx.log.info("running %d hook(s)", len(refs))
-    return run_hooks(refs, ctx)
-
-
-__all__ = [
-    "StepProvider", "PermanentError", "changed_keys", "diff_on", "step_diff", "triggered",
-    "spec_of", "project_dir", "api", "context", "run_user_hooks", "has_unknowns", "contains_unknown",
-]
+        step = self._def()
+        norm = normalize(step, props)
+        journal(step.name, "delete", (norm.get("spec") or {}).get("name"))
+        if not norm.get("skipped"):
+            step.module.delete(*self._parse(norm))

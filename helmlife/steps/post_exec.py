@@ -1,18 +1,23 @@
 """post_exec: user hooks after every new revision of the release (default: nothing)."""
 from __future__ import annotations
 
-from typing import Any
-
-from .base import run_user_hooks, triggered
-
-TRIGGERS = ("revision", "hooks")
+from .contract import StepInputs, StepOutputs
 
 
-def create(props: dict[str, Any]) -> dict[str, Any]:
-    return {"payload": run_user_hooks(props, "post_exec")}
+class Inputs(StepInputs):
+    revision: int | None = None
 
 
-def update(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-    if not triggered(olds, news, TRIGGERS):
-        return {"payload": olds.get("payload")}
-    return create(news)
+Outputs = StepOutputs
+
+
+def check(inputs: Inputs) -> list[str]:
+    return []
+
+
+def run(inputs: Inputs) -> Outputs:
+    return Outputs(payload=inputs.run_hooks("post_exec"))
+
+
+def delete(inputs: Inputs, outputs: Outputs) -> None:
+    return None

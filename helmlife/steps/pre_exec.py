@@ -1,19 +1,25 @@
 """pre_exec: user hooks, adoption of live objects, and the breaking-version restart.
 
-Re-runs when the chart version or the values change. The breaking-version uninstall is
-decided from the version alone: a values-only change never uninstalls anything.
+Runs when the chart version or the values change. The breaking-version uninstall is decided
+from the version alone: a values-only change never uninstalls anything. Its delete, after the
+release is uninstalled, runs the teardown hooks: the reverse of what pre_exec hooks made.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from .. import kube
-from ..helm import Helm
-from ..spec import semver_key
 from ..hooks import step_logger
-from .base import api, run_user_hooks, spec_of, triggered
+from ..spec import semver_key
+from .contract import StepInputs, StepOutputs
 
-TRIGGERS = ("chart_version", "values_digest", "hooks", "adopt", "breaking_version")
+
+class Inputs(StepInputs):
+    values_digest: str | None = None
+
+
+class Outputs(StepOutputs):
+    previous_version: str | None = None
+    restarted: bool = False
+    adopted: list[str] = []
 
 
 def crosses_breaking(deployed: str | None, target: str | None, breaking: str | None) -> bool:
@@ -23,37 +29,35 @@ def crosses_breaking(deployed: str | None, target: str | None, breaking: str | N
     return semver_key(deployed) < semver_key(breaking) <= semver_key(target)
 
 
-def _run(props: dict[str, Any], version_changed: bool) -> dict[str, Any]:
-    spec = spec_of(props)
-    helm = Helm(props["kubeconfig"], props.get("kube_context") or None)
-    deployed = helm.deployed_version(spec.name, spec.namespace)
-    payload = run_user_hooks(props, "pre_exec", previous_version=deployed)
+def check(inputs: Inputs) -> list[str]:
+    return []
+
+
+def run(inputs: Inputs) -> Outputs:
+    spec = inputs.spec
+    deployed = inputs.helm.deployed_version(spec.name, spec.namespace)
+    payload = inputs.run_hooks("pre_exec", previous_version=deployed)
     log = step_logger(spec.name, "pre_exec")
     adopted = []
-    for ref in props.get("adopt") or []:
+    for ref in spec.adopt:
         obj = kube.parse_ref(ref, spec.namespace)
         if spec.dry_run:
             log.info("dry run: would adopt %s", obj)
-        elif kube.adopt(api(props), obj, spec.name, spec.namespace):
+        elif kube.adopt(inputs.api, obj, spec.name, spec.namespace):
             adopted.append(str(obj))
             log.info("adopted %s into release %s", obj, spec.name)
     restarted = False
-    target = props.get("chart_version")
-    if version_changed and crosses_breaking(deployed, target, props.get("breaking_version")):
+    target, breaking = inputs.chart_version, spec.last_breaking_version_requiring_restart
+    if crosses_breaking(deployed, target, breaking):
         if spec.dry_run:
-            log.info("dry run: would uninstall %s (%s -> %s crosses breaking %s)", spec.name, deployed, target, props["breaking_version"])
+            log.info("dry run: would uninstall %s (%s -> %s crosses breaking %s)", spec.name, deployed, target, breaking)
         else:
-            log.info("uninstalling %s: %s -> %s crosses breaking version %s", spec.name, deployed, target, props["breaking_version"])
-            helm.uninstall(spec.name, spec.namespace, spec.timeout)
+            log.info("uninstalling %s: %s -> %s crosses breaking version %s", spec.name, deployed, target, breaking)
+            inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
             restarted = True
-    return {"payload": payload, "previous_version": deployed, "restarted": restarted, "adopted": adopted}
+    return Outputs(payload=payload, previous_version=deployed, restarted=restarted, adopted=adopted)
 
 
-def create(props: dict[str, Any]) -> dict[str, Any]:
-    return _run(props, version_changed=True)
-
-
-def update(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-    if not triggered(olds, news, TRIGGERS):
-        return {k: olds.get(k) for k in ("payload", "previous_version", "restarted", "adopted")}
-    return _run(news, version_changed=olds.get("chart_version") != news.get("chart_version"))
+def delete(inputs: Inputs, outputs: Outputs) -> None:
+    if inputs.hooks.get("teardown") and not inputs.spec.dry_run:
+        inputs.run_hooks("teardown", previous_version=outputs.previous_version)

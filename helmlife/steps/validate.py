@@ -10,22 +10,28 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from typing import Any
 
 from kubernetes import client as k8s
 
 from .. import kube
 from ..spec import HttpCheck, parse_duration
-from .base import api, run_user_hooks, spec_of, triggered
+from .contract import StepInputs, StepOutputs
 
-TRIGGERS = ("revision", "checks", "hooks")
+
+class Inputs(StepInputs):
+    revision: int | None = None
+    resources: list[str] = []
+
+
+class Outputs(StepOutputs):
+    checks_passed: list[str] = []
 
 
 class ValidationFailed(RuntimeError):
     pass
 
 
-def http_probe(props: dict[str, Any], check: HttpCheck) -> tuple[bool, str]:
+def http_probe(api: k8s.ApiClient | None, namespace: str, check: HttpCheck) -> tuple[bool, str]:
     timeout = parse_duration(check.timeout)
     if check.url:
         url = check.url.rstrip("/") + (check.path if check.path != "/" else "")
@@ -38,10 +44,9 @@ def http_probe(props: dict[str, Any], check: HttpCheck) -> tuple[bool, str]:
             return False, f"GET {url}: {getattr(err, 'reason', err)}"
         return status == check.expect_status, f"GET {url} answered {status}, expected {check.expect_status}"
     target = f"{check.service}:{check.port}" if check.port is not None else check.service
-    core = k8s.CoreV1Api(api(props))
     try:
-        _, status, _ = core.connect_get_namespaced_service_proxy_with_path_with_http_info(
-            target, props["namespace"], check.path.lstrip("/") or "", _preload_content=False, _request_timeout=timeout
+        _, status, _ = k8s.CoreV1Api(api).connect_get_namespaced_service_proxy_with_path_with_http_info(
+            target, namespace, check.path.lstrip("/") or "", _preload_content=False, _request_timeout=timeout
         )
     except k8s.exceptions.ApiException as err:
         status = err.status
@@ -50,37 +55,36 @@ def http_probe(props: dict[str, Any], check: HttpCheck) -> tuple[bool, str]:
     )
 
 
-def run_checks(props: dict[str, Any]) -> dict[str, Any]:
-    spec = spec_of(props)
+def check(inputs: Inputs) -> list[str]:
+    return []
+
+
+def run(inputs: Inputs) -> Outputs:
+    spec = inputs.spec
     if spec.dry_run:
-        return {"payload": props.get("payload") or {}, "checks_passed": []}
+        return Outputs(payload=inputs.payload)
     passed: list[str] = []
     if spec.validate_workloads:
-        refs = [kube.parse_ref(r, props["namespace"]) for r in props.get("resources") or []]
-        unready = kube.wait_ready(api(props), refs, timeout=spec.timeout_seconds)
+        refs = [kube.parse_ref(r, inputs.namespace) for r in inputs.resources]
+        unready = kube.wait_ready(inputs.api, refs, timeout=spec.timeout_seconds)
         if unready:
             seen = "; ".join(f"{k}: {v}" for k, v in unready.items())
             raise ValidationFailed(f"{spec.name}: validate check 'workloads-ready' failed after {spec.timeout}: {seen}")
         passed.append("workloads-ready")
-    for check in spec.http_checks:
+    for http in spec.http_checks:
         deadline = time.monotonic() + spec.timeout_seconds
         while True:
-            ok, seen = http_probe(props, check)
+            ok, seen = http_probe(inputs.api if http.service else None, inputs.namespace, http)
             if ok or time.monotonic() >= deadline:
                 break
             time.sleep(1)
         if not ok:
-            raise ValidationFailed(f"{spec.name}: validate check {check.name!r} failed: {seen}")
-        passed.append(check.name)
-    payload = run_user_hooks(props, "validate")
-    return {"payload": payload, "checks_passed": passed + [f"hook:{h}" for h in props.get("hooks") or []]}
+            raise ValidationFailed(f"{spec.name}: validate check {http.name!r} failed: {seen}")
+        passed.append(http.name)
+    payload = inputs.run_hooks("validate")
+    hooks = inputs.hooks.get("validate") or []
+    return Outputs(payload=payload, checks_passed=passed + [f"hook:{h}" for h in hooks])
 
 
-def create(props: dict[str, Any]) -> dict[str, Any]:
-    return run_checks(props)
-
-
-def update(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-    if not triggered(olds, news, TRIGGERS):
-        return {"payload": olds.get("payload"), "checks_passed": olds.get("checks_passed")}
-    return run_checks(news)
+def delete(inputs: Inputs, outputs: Outputs) -> None:
+    return None

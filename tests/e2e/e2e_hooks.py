@@ -7,7 +7,7 @@ from typing import Any
 from kubernetes import client
 from pulumi.dynamic import CreateResult, ResourceProvider
 
-from helmlife import HookContext, Hooks, LifecycleChart, PermanentError, TemporaryError
+from helmlife import HookContext, Hooks, LifecycleChart, PermanentError, TemporaryError, hook_options
 
 
 def _record(ctx: HookContext, name: str, data: dict[str, str]) -> None:
@@ -70,9 +70,9 @@ def explain(ctx: HookContext) -> None:
 retried = Hooks()
 
 
-@retried.on_deploy_failure
+@retried.on_deploy_failure(retries=1)
 def retry_once(ctx: HookContext) -> None:
-    raise TemporaryError(f"maybe a node frees up (attempt {ctx.attempt})", delay=1, max_attempts=2)
+    raise TemporaryError(f"maybe a node frees up (attempt {ctx.attempt})", delay=1)
 
 
 # "checked": a custom validate check that fails.
@@ -93,10 +93,11 @@ class SubclassedChart(LifecycleChart):
     def post_exec(self, ctx: HookContext) -> None:
         _record(ctx, f"{ctx.release}-method", {"from_method": str(ctx.payload.get("from_method"))})
 
+    @hook_options(retries=19, delay=1)
     def validate(self, ctx: HookContext) -> None:
         crd = client.ApiextensionsV1Api(ctx.kube).read_custom_resource_definition("widgets.demo.helmlife.dev")
         if not any(c.type == "Established" and c.status == "True" for c in crd.status.conditions or []):
-            raise TemporaryError("widgets CRD not established yet", delay=1, max_attempts=20)
+            raise TemporaryError("widgets CRD not established yet")
 
 
 COMPONENTS = {"subclassed": SubclassedChart}

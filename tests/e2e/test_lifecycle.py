@@ -14,7 +14,7 @@ from tests.e2e.conftest import ROOT, Cluster, Project, chart
 
 pytestmark = pytest.mark.e2e
 OPERATOR_CRDS = {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"}
-STEP_ORDER = ["prerequisites", "pre_exec", "crds", "release", "post_exec", "validate"]
+STEP_ORDER = ["check_prerequisites", "pre_exec", "crd_cleanup", "release", "post_exec", "validate"]
 
 
 def test_steps_in_order_up_and_reverse_on_destroy(project: Project, cluster: Cluster) -> None:
@@ -34,7 +34,7 @@ def test_steps_in_order_up_and_reverse_on_destroy(project: Project, cluster: Clu
     assert down.ok, down.output
     deleted = [s for s, _ in project.steps("delete")]
     assert deleted == list(reversed(STEP_ORDER))
-    assert deleted.index("release") < deleted.index("crds")  # helm uninstall before the CRDs go
+    assert deleted.index("release") < deleted.index("crd_cleanup")  # helm uninstall before the CRDs go
     assert cluster.release_secrets(ns, "hooked") == []
     assert not OPERATOR_CRDS & cluster.crd_names()
 
@@ -274,8 +274,8 @@ def test_destroy_runs_the_current_library_code(project: Project, cluster: Cluste
     marker = tmp_path / "new-code-ran"
     release_py = patched / "helmlife" / "steps" / "release.py"
     release_py.write_text(release_py.read_text().replace(
-        "def delete(props: dict[str, Any]) -> None:\n",
-        f"def delete(props: dict[str, Any]) -> None:\n    open({str(marker)!r}, 'a').write('patched delete\\n')\n",
+        "def delete(inputs: Inputs, outputs: Outputs) -> None:\n",
+        f"def delete(inputs: Inputs, outputs: Outputs) -> None:\n    open({str(marker)!r}, 'a').write('patched delete\\n')\n",
     ))
     down = project.destroy("t", pythonpath=f"{patched}:{project.root}:{ROOT}")
     assert down.ok, down.output
@@ -330,7 +330,7 @@ def test_crds_removed_on_action_destroy_and_on_chart_removal(project: Project, c
     assert cluster.release_secrets(ns, "op") == []
     assert not OPERATOR_CRDS & cluster.crd_names()
     deleted = [s for s, o in project.steps("delete")]
-    assert deleted.index("release") < deleted.index("crds")
+    assert deleted.index("release") < deleted.index("crd_cleanup")
 
     project.write_stack("t", [op])
     assert (r := project.up("t")).ok, r.output

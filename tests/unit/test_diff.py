@@ -1,78 +1,145 @@
-"""Which inputs make which step re-run: the contract `pulumi preview` shows."""
+"""Which inputs make which step re-run: the contract `pulumi preview` shows, decided by the
+step table and the one provider."""
 from __future__ import annotations
 
-from helmlife.steps import crds, post_exec, pre_exec, prerequisites, release, validate
-from helmlife.steps.base import UNKNOWN, step_diff
+from typing import Any
 
-BASE = {
-    "release": "demo", "namespace": "ns", "action": "deploy", "spec": {"name": "demo", "chart": {"path": "c"}},
-    "project_dir": "/a", "kubeconfig": "kc", "kube_context": "", "payload": {}, "hooks": [],
+import pytest
+from pulumi.runtime.rpc import UNKNOWN
+
+from helmlife.spec import parse_spec
+from helmlife.steps import LIFECYCLE, lookup
+from helmlife.steps.base import StepProvider
+from helmlife.steps.pre_exec import crosses_breaking
+
+SPEC = parse_spec({"name": "demo", "chart": "c", "namespace": "ns", "last_breaking_version_requiring_restart": "2.0.0"})
+BASE: dict[str, Any] = {
+    "spec": SPEC.public_doc(), "project_dir": "/a", "kubeconfig": "kc", "payload": {}, "hooks": {},
     "chart_version": "1.0.0", "chart_digest": "d1", "values_digest": "v1", "values": {"a": 1},
-    "secret_values": {}, "adopt": [], "breaking_version": "2.0.0", "revision": 1, "crds": ["w.x.io"],
+    "secret_values": {}, "revision": 1, "crds": ["w.x.io"], "resources": [],
 }
+ALL = [s.name for s in LIFECYCLE]
 
 
-def changed(module, **news):
-    res = step_diff(module, BASE, {**BASE, **news})
-    return res.changes
+def diff(step: str, olds: dict[str, Any] | None = None, **news: Any):
+    return StepProvider(step).diff("id", olds or BASE, {**BASE, **news})
 
 
-def test_values_change_reruns_pre_exec_and_release_not_crds() -> None:
-    assert changed(pre_exec, values_digest="v2")
-    assert changed(release, values={"a": 2})
-    assert not changed(crds, values={"a": 2})
-    assert not changed(post_exec, values={"a": 2})
+def runs(**news: Any) -> set[str]:
+    return {s for s in ALL if diff(s, **news).changes}
+
+
+def with_spec(**fields: Any) -> dict[str, Any]:
+    return {"spec": {**BASE["spec"], **fields}}
+
+
+def test_values_change_reruns_pre_exec_and_release_only() -> None:
+    assert runs(values_digest="v2", values={"a": 2}) == {"pre_exec", "release"}
 
 
 def test_version_change() -> None:
-    assert changed(pre_exec, chart_version="2.0.0")
-    assert changed(release, chart_version="2.0.0")
-    assert changed(prerequisites, chart_version="2.0.0")
+    assert runs(chart_version="2.0.0") == {"check_prerequisites", "pre_exec", "release"}
 
 
 def test_payload_alone_does_not_rerun_anything() -> None:
-    for step in (pre_exec, release, post_exec, validate, crds):
-        assert not changed(step, payload={"x": 1}), step.__name__
+    assert runs(payload={"x": 1}) == set()
 
 
 def test_project_dir_is_not_a_trigger() -> None:
-    for step in (prerequisites, pre_exec, release, post_exec, validate, crds):
-        assert not changed(step, project_dir="/elsewhere"), step.__name__
+    assert runs(project_dir="/elsewhere") == set()
 
 
 def test_new_revision_reruns_post_exec_and_validate() -> None:
-    assert changed(post_exec, revision=UNKNOWN)
-    assert changed(validate, revision=2)
+    assert runs(revision=UNKNOWN) == {"post_exec", "validate"}
+    assert runs(revision=2) == {"post_exec", "validate"}
+
+
+def test_a_helm_flag_reruns_the_release_and_the_spec_check() -> None:
+    assert runs(**with_spec(atomic=False)) == {"check_prerequisites", "release"}
+
+
+def test_delete_settings_are_recorded_without_running() -> None:
+    assert runs(**with_spec(force_crd_deletion=True)) == {"check_prerequisites", "crd_cleanup"}
 
 
 def test_skip_never_changes() -> None:
-    for step in (prerequisites, pre_exec, release, post_exec, validate, crds):
-        assert not changed(step, action="skip", chart_version="9.9.9", values={"z": 1}), step.__name__
+    skip = with_spec(action="skip")
+    for step in ALL:
+        assert not diff(step, chart_version="9.9.9", values={"z": 1}, **skip).changes, step
 
 
-def test_rename_replaces() -> None:
-    res = step_diff(release, BASE, {**BASE, "namespace": "other"})
-    assert res.changes and res.replaces == ["namespace"]
+def test_rename_replaces_but_the_crd_record_is_updated_in_place() -> None:
+    moved = with_spec(namespace="other", name="renamed")
+    res = diff("release", **moved)
+    assert res.changes and res.replaces == ["spec"]
+    crd = diff("crd_cleanup", **moved)
+    assert crd.changes and not crd.replaces
 
 
-def test_kubeconfig_change_refreshes_credentials() -> None:
-    assert changed(crds, kubeconfig="new")
+def test_kubeconfig_change_refreshes_credentials_everywhere() -> None:
+    assert runs(kubeconfig="new") == set(ALL)
 
 
 def test_placeholder_from_skip_runs_on_deploy() -> None:
-    olds = {**BASE, "skipped": True}
-    assert step_diff(release, olds, BASE).changes
+    assert diff("release", {**BASE, "skipped": True}).changes
+
+
+def test_hook_change_reruns_only_its_step() -> None:
+    assert runs(hooks={"post_exec": ["m:f"]}) == {"post_exec"}
+
+
+def test_teardown_hooks_are_recorded_for_delete_only() -> None:
+    assert runs(hooks={"teardown": ["m:f"]}) == {"pre_exec"}
+    provider = StepProvider("pre_exec")
+    assert provider.update("id", {**BASE, "previous_version": "1.0.0"}, {**BASE, "hooks": {"teardown": ["m:f"]}}
+                           ).outs["previous_version"] == "1.0.0"  # recorded, not re-run
 
 
 def test_breaking_version_crossing() -> None:
-    assert pre_exec.crosses_breaking("1.0.0", "2.0.0", "2.0.0")
-    assert pre_exec.crosses_breaking("1.5.0", "3.0.0", "2.0.0")
-    assert not pre_exec.crosses_breaking("2.0.0", "2.1.0", "2.0.0")
-    assert not pre_exec.crosses_breaking("1.0.0", "1.9.0", "2.0.0")
-    assert not pre_exec.crosses_breaking(None, "2.0.0", "2.0.0")
-    assert not pre_exec.crosses_breaking("1.0.0", "2.0.0", None)
+    assert crosses_breaking("1.0.0", "2.0.0", "2.0.0")
+    assert crosses_breaking("1.5.0", "3.0.0", "2.0.0")
+    assert not crosses_breaking("2.0.0", "2.1.0", "2.0.0")
+    assert not crosses_breaking("1.0.0", "1.9.0", "2.0.0")
+    assert not crosses_breaking(None, "2.0.0", "2.0.0")
+    assert not crosses_breaking("1.0.0", "2.0.0", None)
 
 
-def test_crd_record_never_replaced() -> None:
-    res = step_diff(crds, BASE, {**BASE, "namespace": "moved", "release": "renamed"})
-    assert res.changes and not res.replaces
+# --- state written by helmlife 0.1 (before the step table) -------------------------------------
+
+def legacy_props(step: str) -> dict[str, Any]:
+    """What 0.1 stored: spec fields repeated at top level, hooks as a flat list, empty context."""
+    spec = {k: v for k, v in SPEC.public_doc().items()}
+    spec["values"] = []
+    common = {"release": "demo", "namespace": "ns", "action": "deploy", "spec": spec, "project_dir": "/a",
+              "kubeconfig": "kc", "kube_context": "", "chart_version": "1.0.0", "hooks": [], "payload": {}}
+    own = {
+        "prerequisites": {"chart_digest": "d1"},
+        "pre_exec": {"values_digest": "v1", "adopt": [], "breaking_version": "2.0.0"},
+        "crds": {"crds": ["w.x.io"], "force_crd_deletion": False},
+        "release": {"chart": {"path": "c"}, "chart_digest": "d1", "values": {"a": 1}, "secret_values": {},
+                    "atomic": True, "wait": True, "timeout": "180s", "force_upgrade": False, "dry_run": False,
+                    "create_namespace": False, "failure_hooks": []},
+        "post_exec": {"revision": 1},
+        "validate": {"revision": 1, "resources": [], "checks": []},
+    }[step]
+    return {**common, **own}
+
+
+@pytest.mark.parametrize("old_name", ["prerequisites", "pre_exec", "crds", "release", "post_exec", "validate"])
+def test_state_from_helmlife_0_1_is_not_a_change(old_name: str) -> None:
+    step = lookup(old_name)
+    assert not StepProvider(old_name).diff("id", legacy_props(old_name), BASE).changes, step.name
+    assert not StepProvider(step.name).diff("id", legacy_props(old_name), BASE).changes, step.name
+
+
+def test_legacy_failure_hooks_move_to_their_event() -> None:
+    olds = {**legacy_props("release"), "failure_hooks": ["m:explain"]}
+    assert not diff("release", olds, hooks={"on_deploy_failure": ["m:explain"]}).changes
+
+
+def test_unknown_objects_from_the_engine_skip_checks_and_count_as_changes() -> None:
+    from pulumi.output import Unknown
+
+    provider = StepProvider("post_exec")
+    assert provider.check({}, {**BASE, "revision": Unknown()}).failures == []
+    assert provider.diff("id", BASE, {**BASE, "revision": Unknown()}).changes

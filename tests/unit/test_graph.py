@@ -25,10 +25,22 @@ class Mocks(pulumi.runtime.Mocks):
         return {}, None
 
 
+class HookCallbacks:
+    """Stands in for the engine's hook-callback server, which mocks do not start: the release's
+    ErrorHook registers here, as it would with the real CLI."""
+
+    def __init__(self) -> None:
+        self.error_hooks: list[str] = []
+
+    def register_error_hook(self, hook: pulumi.ErrorHook) -> None:
+        self.error_hooks.append(hook.name)
+
+
 @pytest.fixture
-def mocks() -> Mocks:
+def mocks(monkeypatch: pytest.MonkeyPatch) -> Mocks:
     m = Mocks()
     pulumi.runtime.set_mocks(m, preview=False)
+    monkeypatch.setattr(pulumi.runtime.settings.SETTINGS, "callbacks", HookCallbacks())
     return m
 
 
@@ -45,11 +57,12 @@ def test_deploy_builds_six_steps_in_a_chain(mocks: Mocks):
     def check(_: Any) -> None:
         by_name = {r.name: r for r in mocks.resources}
         assert [r.name for r in mocks.resources if r.typ.startswith("pulumi-python:dynamic")] == [
-            "op-prerequisites", "op-pre-exec", "op-crds", "op-release", "op-post-exec", "op-validate"]
+            "op-check-prerequisites", "op-pre-exec", "op-crd-cleanup", "op-release", "op-post-exec", "op-validate"]
         assert by_name["op"].typ == "helmlife:index:LifecycleChart"
-        for step in ("op-prerequisites", "op-pre-exec", "op-crds", "op-release", "op-post-exec", "op-validate"):
+        for step in ("op-check-prerequisites", "op-pre-exec", "op-crd-cleanup", "op-release", "op-post-exec",
+                     "op-validate"):
             assert by_name[step].typ.startswith("pulumi-python:dynamic/helmlife:")
-        assert by_name["op-crds"].inputs["crds"] == ["gadgets.demo.helmlife.dev", "widgets.demo.helmlife.dev"]
+        assert by_name["op-crd-cleanup"].inputs["crds"] == ["gadgets.demo.helmlife.dev", "widgets.demo.helmlife.dev"]
         assert by_name["op-release"].inputs["chart_version"] == "1.0.0"
 
     return all_registered(chart).apply(check)
@@ -65,17 +78,17 @@ def test_dependencies_chain_the_steps(mocks: Mocks):
     chart = _build({"name": "op", "chart": "charts/demo-operator/1.0.0"})
 
     assert chart.step_dependencies == {
-        "prerequisites": [],
-        "pre_exec": ["prerequisites"],
-        "crds": ["pre_exec"],
-        "release": ["pre_exec", "crds"],
+        "check_prerequisites": [],
+        "pre_exec": ["check_prerequisites"],
+        "crd_cleanup": ["pre_exec"],
+        "release": ["pre_exec", "crd_cleanup"],
         "post_exec": ["release"],
         "validate": ["post_exec"],
     }
 
     def check(_: Any) -> None:
         order = [r.name for r in mocks.resources if r.name != "op"]
-        assert order.index("op-crds") < order.index("op-release") < order.index("op-post-exec")
+        assert order.index("op-crd-cleanup") < order.index("op-release") < order.index("op-post-exec")
 
     return all_registered(chart).apply(check)
 
@@ -123,3 +136,17 @@ def test_hooks_defined_in_main_are_refused() -> None:
     exec("def hook(ctx):\n    return None\n", fake_main.__dict__)
     with pytest.raises(ValueError, match="importable module"):
         Hooks().pre_exec(fake_main.hook)
+
+
+@pulumi.runtime.test
+def test_secret_config_outputs_never_enter_the_spec_input(mocks: Mocks):
+    """Stack files give secret values as `secret_config`, which the program resolves into secret
+    Outputs: the spec every step carries must mask them, not try to serialize them."""
+    chart = _build({"name": "app", "chart": "charts/demo-app",
+                    "values": [{"key": "token", "value": pulumi.Output.secret("t0k3n"), "secret": True}]})
+
+    def check(_: Any) -> None:
+        rel = next(r for r in mocks.resources if r.name == "app-release")
+        assert rel.inputs["spec"]["values"] == [{"key": "token", "secret": True, "value": "[secret]"}]
+
+    return all_registered(chart).apply(check)

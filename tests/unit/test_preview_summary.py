@@ -448,6 +448,30 @@ EVENTS = [{'preludeEvent': {'config': {}}},
                             'result': 'succeeded'}}]
 
 
+
+
+def modern(preview: Any) -> Any:
+    """The recordings above predate the step table, when step inputs repeated `release` and
+    `namespace` beside `spec`; today those live only in `spec`, and a rename is reported by
+    the engine as a replacement on `spec`."""
+    if isinstance(preview, list):
+        return [modern(e) for e in preview]
+    if not isinstance(preview, dict):
+        return preview
+    out = {k: modern(v) for k, v in preview.items()}
+    inputs = out.get("inputs")
+    if isinstance(inputs, dict) and ("release" in inputs or "namespace" in inputs):
+        spec = dict(inputs.get("spec") or {})
+        spec.update({"name": inputs.pop("release", None), "namespace": inputs.pop("namespace", None)})
+        inputs["spec"] = spec
+    for key in ("replaceReasons", "keys"):
+        if out.get(key) == ["namespace"]:
+            out[key] = ["spec"]
+    return out
+
+
+UPGRADE, REPLACE, EVENTS = modern(UPGRADE), modern(REPLACE), modern(EVENTS)
+
 # A preview that failed in the program: Pulumi still prints the digest, with the error (traceback cut).
 FAILED = {'steps': [{'op': 'same',
                      'urn': 'urn:pulumi:dev::helmlife::pulumi:pulumi:Stack::helmlife-dev',
@@ -504,11 +528,13 @@ def test_upgrade_preview_exact() -> None:
         "\n"
         "| Chart | Release | Lifecycle steps that run (and why) |\n"
         "|---|---|---|\n"
-        "| `demo-operator` | upgrade 1.0.0 → 2.0.0 | prerequisites — update: `chart_digest`, `chart_version`<br>"
-        "pre-exec — update: `chart_version`<br>release — update: `chart`, `chart_digest`, `chart_version`<br>"
-        "post-exec, validate — update: `chart_version`, `revision` |\n"
-        "| `hello-repo` | install 0.1.0 | prerequisites, pre-exec, crds, release, post-exec, validate — create |\n"
-        "| `old-operator` | uninstall 0.3.0 | prerequisites, pre-exec, crds, release, post-exec, validate — delete |\n"
+        "| `demo-operator` | upgrade 1.0.0 → 2.0.0 | check_prerequisites, release — update: `chart_digest`, "
+        "`chart_version`, `spec.chart`<br>pre_exec — update: `chart_version`<br>post_exec, validate — update: "
+        "`revision` |\n"
+        "| `hello-repo` | install 0.1.0 | check_prerequisites, pre_exec, crd_cleanup, release, post_exec, validate "
+        "— create |\n"
+        "| `old-operator` | uninstall 0.3.0 | check_prerequisites, pre_exec, crd_cleanup, release, post_exec, "
+        "validate — delete |\n"
         "\n"
         "**CRDs that will be deleted** (deleting a CRD deletes every custom resource of its kind):\n"
         "- `old-operator`: removed with the chart: `gadgets.old.example.com`, `gizmos.old.example.com`. "
@@ -521,8 +547,8 @@ def test_recorded_preview_has_no_diff_reasons_so_inputs_are_compared() -> None:
     updates = [s for s in UPGRADE["steps"] if s["op"] == "update"]
     assert updates and all("diffReasons" not in s and s["detailedDiff"] is None for s in updates)
     charts = ps.collect(UPGRADE["steps"])
-    pre = charts["demo-operator"].steps["PreExec"]
-    assert {"payload", "spec", "chart_version"} <= pre.reasons  # raw: payload is unknown, spec mirrors all
+    pre = charts["demo-operator"].steps["pre_exec"]
+    assert {"payload", "spec.chart", "chart_version"} <= pre.reasons  # raw: every changed input
     assert ps.why(pre) == ["chart_version"]
 
 
@@ -535,10 +561,10 @@ def test_replace_preview() -> None:
     md = summarize(REPLACE)
     assert md.startswith("### Preview of stack `staging`\n\nResources: 4 to update, 6 to replace, 5 unchanged.\n")
     assert row(md, "web") == ["`web`", "reinstall 1.2.0 (namespace helmlife-dev → web-prod)",
-                              "crds, release — replace: `namespace`"]
+                              "crd_cleanup, release — replace: `spec.namespace`"]
     assert row(md, "demo-app") == ["`demo-app`", "upgrade 0.1.0 (same chart version)",
-                                   "pre-exec — update: `values_digest`<br>release — update: `values`"]
-    assert ("- `web`: its crds step is replaced, and deleting the old copy deletes: `routes.web.example.com`. "
+                                   "pre_exec — update: `values_digest`<br>release — update: `values`"]
+    assert ("- `web`: its crd_cleanup step is replaced, and deleting the old copy deletes: `routes.web.example.com`. "
             "The delete stops if custom resources of them still exist.") in md
 
 
@@ -561,14 +587,14 @@ def test_diff_reasons_and_detailed_diff_are_used_when_present() -> None:
         "detailedDiff": {"values.image.tag": {"kind": "update", "inputDiff": True},
                          "crds[0]": {"kind": "add", "inputDiff": True}, "payload": {"kind": "update"}},
     }]}
-    assert row(summarize(preview), "shop")[2] == "release — update: `crds`, `values`"
+    assert row(summarize(preview), "shop")[2] == "release — update: `values`"  # crds: not a release trigger
 
 
 def test_internal_inputs_are_never_reasons() -> None:
-    step = ps.Step("Release", "update", reasons={"__provider", "kubeconfig", "payload", "project_dir", "spec"})
-    assert ps.why(step) == ["spec"]  # spec alone is the only visible change, so it is kept
-    step.reasons.add("timeout")
-    assert ps.why(step) == ["timeout"]
+    step = ps.Step("release", "update", reasons={"__provider", "kubeconfig", "payload", "project_dir", "spec.timeout"})
+    assert ps.why(step) == ["spec.timeout"]
+    step.reasons.add("spec.values")  # not a release trigger: the merged `values` input is
+    assert ps.why(step) == ["spec.timeout"]
 
 
 def test_update_without_a_visible_reason_names_a_secret_input() -> None:
@@ -614,7 +640,7 @@ def test_no_crd_warning_when_nothing_is_owned_or_dry_run() -> None:
     ]
     md = summarize({"steps": steps})
     assert "CRDs that will be deleted" not in md
-    assert row(md, "c")[2] == "crds — update: `crds`"
+    assert row(md, "c")[2] == "crd_cleanup — update: `crds`"
 
 
 def test_component_only_and_chart_from_parent() -> None:

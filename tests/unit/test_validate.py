@@ -29,14 +29,14 @@ def server() -> Iterator[str]:
 
 
 def test_url_check(server: str) -> None:
-    ok, seen = validate.http_probe({}, HttpCheck(url=server, path="/ok"))
+    ok, seen = validate.http_probe(None, "web", HttpCheck(url=server, path="/ok"))
     assert ok and "answered 200" in seen
-    ok, seen = validate.http_probe({}, HttpCheck(url=server, path="/broken"))
+    ok, seen = validate.http_probe(None, "web", HttpCheck(url=server, path="/broken"))
     assert not ok and "answered 500, expected 200" in seen
 
 
 def test_url_check_connection_refused() -> None:
-    ok, seen = validate.http_probe({}, HttpCheck(url="http://127.0.0.1:9", timeout="1s"))
+    ok, seen = validate.http_probe(None, "web", HttpCheck(url="http://127.0.0.1:9", timeout="1s"))
     assert not ok and "GET http://127.0.0.1:9" in seen
 
 
@@ -52,8 +52,7 @@ def test_service_check_goes_through_the_api_server_proxy(monkeypatch: pytest.Mon
             return None, 204, {}
 
     monkeypatch.setattr(validate.k8s, "CoreV1Api", FakeCore)
-    monkeypatch.setattr(validate, "api", lambda props: None)
-    ok, seen = validate.http_probe({"namespace": "web"}, HttpCheck(service="front", port="http", path="/healthz",
+    ok, seen = validate.http_probe(None, "web", HttpCheck(service="front", port="http", path="/healthz",
                                                                    expect_status=204))
     assert ok, seen
     assert calls == [("front:http", "web", "healthz")]

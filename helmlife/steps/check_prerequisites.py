@@ -1,0 +1,65 @@
+"""check_prerequisites: fail `pulumi preview` before anything touches the cluster.
+
+The built-in checks run in the provider's `check`, which the engine calls during preview,
+so a pull-request preview already fails on a missing values file or a chart version that the
+repository does not have.
+"""
+from __future__ import annotations
+
+from .. import charts, kube
+from ..spec import RepoChart
+from ..values import split_values
+from .contract import StepInputs, StepOutputs
+
+
+class Inputs(StepInputs):
+    chart_digest: str | None = None
+
+
+Outputs = StepOutputs
+
+
+def problems(inputs: Inputs) -> list[str]:
+    spec, base = inputs.spec, inputs.base_dir
+    found: list[str] = []
+    if isinstance(spec.chart, RepoChart):
+        why = charts.repo_has_chart(spec.chart)
+        if why:
+            found.append(why)
+    else:
+        try:
+            charts.read_chart_yaml(charts.chart_dir(spec, base))  # type: ignore[arg-type]
+        except ValueError as err:
+            found.append(str(err))
+    try:
+        split_values(spec, base)
+    except ValueError as err:
+        found.append(str(err))
+    if not spec.create_namespace:
+        try:
+            if not kube.namespace_exists(inputs.api, spec.namespace):
+                found.append(f"namespace: {spec.namespace!r} does not exist; create it first or set create_namespace: true")
+        except Exception as err:  # noqa: BLE001 - the message is what the user needs
+            found.append(f"cannot reach the cluster to check namespace {spec.namespace!r}: {err}")
+    return found
+
+
+def check(inputs: Inputs) -> list[str]:
+    found = problems(inputs)
+    if not found and inputs.hooks.get("check_prerequisites"):
+        try:
+            inputs.run_hooks("check_prerequisites")
+        except Exception as err:  # noqa: BLE001
+            found.append(str(err))
+    return found
+
+
+def run(inputs: Inputs) -> Outputs:
+    found = problems(inputs)
+    if found:
+        raise RuntimeError("; ".join(found))
+    return Outputs(payload=inputs.run_hooks("check_prerequisites"))
+
+
+def delete(inputs: Inputs, outputs: Outputs) -> None:
+    return None
