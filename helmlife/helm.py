@@ -86,21 +86,6 @@ class Helm:
             raise HelmError(list(args), proc.stderr or proc.stdout)
         return proc.stdout
 
-    def metadata(self, release: str, namespace: str) -> dict[str, Any] | None:
-        """Name, chart, version, revision and status of the latest revision, or None."""
-        try:
-            return json.loads(self.run("get", "metadata", release, "-n", namespace, "-o", "json"))
-        except HelmError as err:
-            if "not found" in err.stderr:
-                return None
-            raise
-
-    def deployed_version(self, release: str, namespace: str) -> str | None:
-        meta = self.metadata(release, namespace)
-        if not meta or meta.get("status") == "uninstalled":
-            return None
-        return meta.get("version")
-
     def upgrade_install(
         self,
         release: str,

@@ -6,7 +6,7 @@ release is uninstalled, runs the teardown hooks: the reverse of what pre_exec ho
 """
 from __future__ import annotations
 
-from .. import kube
+from .. import kube, releases
 from ..hooks import step_logger
 from ..spec import semver_key
 from .contract import StepInputs, StepOutputs
@@ -35,7 +35,8 @@ def check(inputs: Inputs) -> list[str]:
 
 def run(inputs: Inputs) -> Outputs:
     spec = inputs.spec
-    deployed = inputs.helm.deployed_version(spec.name, spec.namespace)
+    record = releases.latest(inputs.api, spec.name, spec.namespace)
+    deployed = record.chart_version if record and record.live else None
     payload = inputs.run_hooks("pre_exec", previous_version=deployed)
     log = step_logger(spec.name, "pre_exec")
     adopted = []

@@ -1,19 +1,11 @@
-"""release: install or upgrade the release with helm (Qovery's `exec`), and on_deploy_failure.
-
-On failure the step gathers what a person would look at next (the namespace's recent events
-and the states of the release's pods that are not Ready) and puts it in the error that
-`pulumi up` prints. With `atomic` (the default) helm has already rolled the release back, so
-a failed upgrade leaves the previous revision running.
-"""
+"""release: the Helm release itself (Qovery's `exec`), composed from helmlife.actions."""
 from __future__ import annotations
 
-import time
-from datetime import datetime, timezone
 from typing import Any
 
-from .. import charts, kube
-from ..helm import HelmError
-from ..hooks import run_failure_hooks
+from .. import kube, releases
+from ..actions.install import install
+from ..actions.uninstall import uninstall
 from .contract import StepInputs, StepOutputs
 
 
@@ -31,57 +23,12 @@ class Outputs(StepOutputs):
     resources: list[str] = []
 
 
-def diagnostics(inputs: Inputs, since: datetime) -> list[str]:
-    """Events since the attempt started and the release's unready pods, best effort."""
-    lines: list[str] = []
-    try:
-        lines += [f"  event: {e}" for e in kube.recent_events(inputs.api, inputs.namespace, since=since)]
-        selector = f"{kube.INSTANCE_LABEL}={inputs.release}"
-        lines += [f"  {p}" for p in kube.pod_states(inputs.api, inputs.namespace, selector)]
-    except Exception as err:  # noqa: BLE001 - diagnostics must not hide the real failure
-        lines.append(f"  (could not read events/pods: {err})")
-    return lines
-
-
-def _install(inputs: Inputs) -> dict[str, Any]:
-    spec = inputs.spec
-    return inputs.helm.upgrade_install(
-        spec.name,
-        spec.namespace,
-        charts.chart_ref(spec, inputs.base_dir),
-        [inputs.values, inputs.secret_values],
-        atomic=spec.atomic,
-        wait=spec.wait,
-        timeout=spec.timeout,
-        force=spec.force_upgrade,
-        dry_run=spec.dry_run,
-        create_namespace=spec.create_namespace,
-    )
-
-
 def check(inputs: Inputs) -> list[str]:
     return []
 
 
 def run(inputs: Inputs) -> Outputs:
-    attempt = 1
-    while True:
-        started = datetime.now(timezone.utc).replace(microsecond=0)
-        try:
-            result = _install(inputs)
-            break
-        except HelmError as err:
-            lines = diagnostics(inputs, started)
-            ctx = inputs.hook_context("on_deploy_failure", failure=str(err), attempt=attempt, diagnostics=lines)
-            retry = run_failure_hooks(inputs.hooks.get("on_deploy_failure") or [], ctx)
-            if retry is None:
-                detail = "\n".join(lines) or "  (no events or unready pods found)"
-                raise RuntimeError(
-                    f"{inputs.release}: deploy failed: {err.stderr}\n"
-                    f"on_deploy_failure: what the cluster shows in namespace {inputs.namespace}:\n{detail}"
-                ) from None
-            time.sleep(retry)
-            attempt += 1
+    result = install(inputs)
     info, meta = result.get("info", {}), result.get("chart", {}).get("metadata", {})
     return Outputs(
         payload=inputs.payload,
@@ -99,12 +46,11 @@ def drifted(inputs: Inputs, outputs: Outputs) -> bool:
     if inputs.spec.dry_run:
         return False
     try:
-        return inputs.helm.deployed_version(inputs.release, inputs.namespace) is None
+        record = releases.latest(inputs.api, inputs.release, inputs.namespace)
+        return record is None or not record.live
     except Exception:  # noqa: BLE001 - an unreachable cluster is reported by check_prerequisites
         return False
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
-    spec = inputs.spec
-    if not spec.dry_run:
-        inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
+    uninstall(inputs)

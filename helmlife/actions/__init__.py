@@ -1,0 +1,5 @@
+"""What helmlife does to a Helm release, one action per module (as Flux's helm-controller).
+
+The `release` step composes them: `install` (upgrade --install, with on_deploy_failure),
+`uninstall`, and `diagnose` for what a failed attempt looked like in the cluster.
+"""
