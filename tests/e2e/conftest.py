@@ -35,7 +35,7 @@ REQUIRED = [
     "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd",
 ]
 # What `source .tools/env` sets: a "user" shell (a fresh clone's) starts without any of it.
-TOOL_ENV_VARS = {*tool_env(ROOT, TOOLS), "PULUMI_RUNTIME_VIRTUALENV"} - {"PATH"}
+TOOL_ENV_VARS = set(tool_env(ROOT, TOOLS)) - {"PATH"}
 E2E_MAIN = """\
 from helmlife.program import deploy_stack
 from tests.e2e import e2e_hooks
@@ -74,14 +74,15 @@ def copy_checkout(dest: Path) -> Path:
     return dest
 
 
-def project_settings(virtualenv: Path, name: str = "helmlife") -> str:
-    """The project's Pulumi.yaml, with its virtualenv (absolute) set to `virtualenv`: a project
-    copy outside the checkout runs in the checkout's environment, and with no pyproject.toml
-    above it the language host's uv has nothing to sync."""
+def write_project_settings(dest: Path, name: str = "helmlife") -> None:
+    """The project's Pulumi.yaml in `dest`, running in this checkout's .venv (an absolute
+    virtualenv). With no pyproject.toml above `dest`, the language host's uv syncs nothing; it
+    reads the package list from uv.lock, so that comes along."""
     settings = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     settings["name"] = name
-    settings["runtime"]["options"]["virtualenv"] = str(virtualenv)
-    return yaml.safe_dump(settings, sort_keys=False)
+    settings["runtime"]["options"]["virtualenv"] = str(ROOT / ".venv")
+    (dest / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    shutil.copy2(ROOT / "uv.lock", dest / "uv.lock")
 
 
 @pytest.fixture(scope="session")
@@ -260,7 +261,7 @@ def copy_project(dest: Path, main: str | None) -> None:
             shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, dest / item)
-    (dest / "Pulumi.yaml").write_text(project_settings(ROOT / ".venv"))
+    write_project_settings(dest)
     (dest / "stacks").mkdir()
     (dest / ".tools").mkdir()
     (dest / ".tools" / "cluster").symlink_to(TOOLS / "cluster")

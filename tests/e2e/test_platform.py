@@ -15,7 +15,7 @@ import pytest
 
 from helmlife.runner import tool_env
 from tests.e2e.conftest import (
-    ROOT, TOOLS, Cluster, copy_checkout, language_host, project_settings, user_env,
+    ROOT, TOOLS, Cluster, copy_checkout, language_host, user_env, write_project_settings,
 )
 
 pytestmark = pytest.mark.e2e
@@ -155,7 +155,7 @@ def test_resource_hooks_run_with_the_built_cli(tmp_path, toolchain) -> None:
     """Pulumi's ResourceHook (ErrorHook is covered by the failing-release test) with our CLI."""
     root = tmp_path / "proj"
     root.mkdir()
-    (root / "Pulumi.yaml").write_text(project_settings(ROOT / ".venv", name="hooktest"))
+    write_project_settings(root, name="hooktest")
     (root / "__main__.py").write_text(HOOK_PROGRAM)
     (root / "stacks").mkdir()
     marker = tmp_path / "marker"
