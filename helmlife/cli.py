@@ -1,14 +1,12 @@
-"""Command line: run a stack's lifecycle through the real Pulumi CLI.
+"""Command line: what helmlife adds to the Pulumi CLI.
 
-    python -m helmlife up dev                      # pulumi up of the dev stack
-    python -m helmlife preview dev [--diff|--json]
-    python -m helmlife destroy dev
+    python -m helmlife preview STACK --json        # `pulumi preview --json`: the input of preview-summary
     python -m helmlife promote dev staging [--chart NAME ...] [--dry-run] [--force]
     python -m helmlife preview-summary preview.json
 
-Each stack command runs the program once in this process (Pulumi's inline programs keep
-process-wide state such as the hook callback server, so one process runs one operation).
-`--report FILE` writes a JSON summary (ok, change summary, outputs) for scripts and tests.
+Deploying and removing are the CLI's own: after `source .tools/env`, `pulumi up|preview|destroy|
+refresh --stack STACK` in the project directory. The commands here drive that same project
+through the Automation API: the CLI and its Python language host run the program.
 """
 from __future__ import annotations
 
@@ -31,59 +29,42 @@ def _select(args: argparse.Namespace, name: str) -> auto.Stack:
                         tools=Path(args.tools).resolve() if args.tools else None)
 
 
-def _stack_command(args: argparse.Namespace) -> int:
+def _preview_json(args: argparse.Namespace) -> int:
+    """`pulumi preview --json` on stdout (also when the preview fails: the digest names the error)."""
     stack = _select(args, args.stack)
-    report: dict[str, Any] = {"ok": False, "command": args.command, "stack": args.stack}
-    as_json = getattr(args, "json", False)
-
-    def emit(line: str) -> None:
-        print(line, flush=True, file=sys.stderr if as_json else sys.stdout)
-
     try:
-        if args.command == "up":
-            res = stack.up(on_output=emit, color="never")
-            outputs = {k: v.value for k, v in res.outputs.items() if not v.secret}
-            report.update(change_summary=res.summary.resource_changes or {}, outputs=outputs)
-            print("\ndeployed:")
-            for name, info in sorted(outputs.items()):
-                print(f"  {name}: {info}")
-        elif args.command == "preview":
-            if as_json:
-                pres = stack.preview(color="never", json=True)
-                sys.stdout.write(pres.stdout)
-            else:
-                pres = stack.preview(on_output=emit, color="never", diff=args.diff)
-            report.update(change_summary=pres.change_summary)
-        elif args.command == "destroy":
-            res = stack.destroy(on_output=emit, color="never")
-            report.update(change_summary=res.summary.resource_changes or {})
-        elif args.command == "refresh":
-            res = stack.refresh(on_output=emit, color="never")
-            report.update(change_summary=res.summary.resource_changes or {})
-        report["ok"] = True
+        res = stack.preview(color="never", json=True)
     except auto_errors.CommandError as err:
-        report["error"] = str(err)
-        if as_json and err.stdout:  # `preview --json` prints its digest even when it fails
+        if err.stdout:
             sys.stdout.write(err.stdout)
-        print(f"\nhelmlife: pulumi {args.command} of stack {args.stack!r} failed"
-              f"{': ' + str(err) if as_json else ' (details above)'}", file=sys.stderr)
-    if args.report:
-        Path(args.report).write_text(json.dumps(report, default=str))
-    return 0 if report["ok"] else 1
+        print(f"helmlife: pulumi preview of stack {args.stack!r} failed: {err}", file=sys.stderr)
+        return 1
+    sys.stdout.write(res.stdout)
+    return 0
 
 
 def stack_status(stack: auto.Stack) -> StackStatus:
-    """Last update's result, and whether the stack's config differs from what that update used."""
-    history = stack.history(page_size=1)
-    updates = [u for u in history if u.kind in ("update", "destroy")]
-    if not updates:
-        return StackStatus(last_result=None, pending_changes=False)
-    last = updates[0]
-    if last.kind == "destroy":
+    """Last deployment's result, and whether the stack's config differs from what it used."""
+    last = last_deployment(stack)
+    if last is None or last.kind == "destroy":
         return StackStatus(last_result=None, pending_changes=False)  # nothing deployed to promote
     deployed = {k: v.value for k, v in (last.config or {}).items() if k.startswith("helmlife:")}
     current = {k: v.value for k, v in stack.get_all_config().items() if k.startswith("helmlife:")}
     return StackStatus(last_result=last.result, pending_changes=_canon(deployed) != _canon(current))
+
+
+def last_deployment(stack: auto.Stack, page_size: int = 20) -> auto.UpdateSummary | None:
+    """The newest update or destroy in the history (newest first), paging past the refreshes and
+    previews that say nothing about what is deployed."""
+    page = 1
+    while True:
+        entries = stack.history(page_size=page_size, page=page)
+        for entry in entries:
+            if entry.kind in ("update", "destroy"):
+                return entry
+        if len(entries) < page_size:
+            return None
+        page += 1
 
 
 def _canon(config: dict[str, Any]) -> str:
@@ -119,7 +100,7 @@ def _promote(args: argparse.Namespace) -> int:
         print(f"dry run: {plan.target_file} not written")
         return 0
     write_atomically(plan.target_file, plan.new_text)
-    print(f"wrote {plan.target_file}; review it, then `python -m helmlife up {args.target}`")
+    print(f"wrote {plan.target_file}; review it, then `pulumi up --stack {args.target}`")
     return 0
 
 
@@ -127,16 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helmlife", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("up", "preview", "destroy", "refresh"):
-        p = sub.add_parser(name, help=f"pulumi {name} of a stack")
-        p.add_argument("stack", help="stack (environment) name, e.g. dev")
-        p.add_argument("--root", help="project directory (default: this checkout)")
-        p.add_argument("--tools", help="toolchain directory (default: ROOT/.tools)")
-        p.add_argument("--report", help="write a JSON summary of the result to this file")
-        if name == "preview":
-            p.add_argument("--diff", action="store_true", help="show the property diff of every step")
-            p.add_argument("--json", action="store_true", help="print `pulumi preview --json` on stdout")
-        p.set_defaults(func=_stack_command)
+    p = sub.add_parser("preview", help="`pulumi preview --json` of a stack, for preview-summary")
+    p.add_argument("stack", help="stack (environment) name, e.g. dev")
+    p.add_argument("--json", action="store_true", required=True,
+                   help="print the JSON digest (for a readable preview run `pulumi preview --stack STACK`)")
+    p.add_argument("--root", help="project directory (default: this checkout)")
+    p.add_argument("--tools", help="toolchain directory (default: ROOT/.tools)")
+    p.set_defaults(func=_preview_json)
     p = sub.add_parser("promote", help="copy pinned chart versions from one stack to the next")
     p.add_argument("source")
     p.add_argument("target")

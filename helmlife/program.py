@@ -19,7 +19,8 @@ def deploy_stack(
     project_dir: Path | None = None,
 ) -> dict[str, LifecycleChart]:
     """Build every chart of the current stack; `components`/`hooks` attach user code by chart name."""
-    base = project_dir or Path(os.environ.get("HELMLIFE_PROJECT_DIR") or Path.cwd())
+    # The language host runs the program with the project directory as its working directory.
+    base = project_dir or Path.cwd()
     stack = pulumi.get_stack()
     raw = pulumi.Config("helmlife")
     cfg, specs = parse_stack_config(stack, base=load_base(base), raw={

@@ -121,7 +121,7 @@ def check_source_status(source: str, status: StackStatus) -> None:
     """Refuse to promote what the source stack does not demonstrably run."""
     if status.last_result is None:
         raise PromotionRefused(
-            f"stack {source!r} has never been deployed; run pulumi up on it (python -m helmlife up {source}) "
+            f"stack {source!r} has never been deployed; run pulumi up on it (pulumi up --stack {source}) "
             "before promoting what it pins"
         )
     if status.last_result == "failed":
@@ -134,7 +134,7 @@ def check_source_status(source: str, status: StackStatus) -> None:
     if status.pending_changes:
         raise PromotionRefused(
             f"stack {source!r} has pending changes: its config differs from what is deployed; "
-            f"run pulumi up on it (python -m helmlife up {source}) or revert the config before promoting"
+            f"run pulumi up on it (pulumi up --stack {source}) or revert the config before promoting"
         )
 
 

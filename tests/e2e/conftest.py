@@ -1,6 +1,8 @@
 """End-to-end fixtures: the real Pulumi CLI from .tools/, on the local kwok cluster.
 
-Nothing here skips. A missing toolchain or a cluster that will not start fails the test,
+Every stack operation is started by the CLI, which runs the program through its Python
+language host, as `pulumi up` typed in a shell does (no inline program). Nothing here skips:
+a missing tool (the language host included) or a cluster that will not start fails the test,
 with the command that fixes it, so a green run always means the real engine ran.
 """
 from __future__ import annotations
@@ -10,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 from pulumi import automation as auto
+from pulumi.automation import errors as auto_errors
 
 from helmlife.kube import read_or_none
 from helmlife.runner import select_stack, tool_env
@@ -29,9 +31,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
 KUBECONFIG = TOOLS / "cluster" / "kubeconfig"
 REQUIRED = [
-    "pulumi", "pulumi-resource-pulumi-python", "helm", "kwokctl", "kwok",
+    "pulumi", "helm", "uv", "kwokctl", "kwok",
     "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd",
 ]
+# What `source .tools/env` sets: a "user" shell (a fresh clone's) starts without any of it.
+TOOL_ENV_VARS = set(tool_env(ROOT, TOOLS)) - {"PATH"}
 E2E_MAIN = """\
 from helmlife.program import deploy_stack
 from tests.e2e import e2e_hooks
@@ -40,9 +44,52 @@ deploy_stack(components=e2e_hooks.COMPONENTS, hooks=e2e_hooks.HOOKS)
 """
 
 
+def language_host(tools: Path = TOOLS) -> Path | None:
+    """The Python language host the CLI starts: on PATH, next to pulumi, or in the plugin cache
+    (where scripts/bootstrap registers the one it builds)."""
+    path = os.pathsep.join([str(tools / "bin"), os.environ.get("PATH", "")])
+    candidates = [shutil.which("pulumi-language-python", path=path),
+                  Path(os.path.realpath(tools / "bin" / "pulumi")).parent / "pulumi-language-python",
+                  *sorted((tools / "pulumi-home" / "plugins").glob("language-python-v*/pulumi-language-python"))]
+    return next((Path(c) for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def user_env(**extra: str) -> dict[str, str]:
+    """This process's environment minus what this checkout's .tools/env added: a new shell."""
+    drop = {str(TOOLS / "bin"), str(ROOT / ".venv" / "bin")}
+    env = {k: v for k, v in os.environ.items() if k not in TOOL_ENV_VARS}
+    env["PATH"] = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in drop)
+    return {**env, **extra}
+
+
+def copy_checkout(dest: Path) -> Path:
+    """This working tree's files (tracked and new, as a commit of it would hold), no .tools/.venv."""
+    names = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, names):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def write_project_settings(dest: Path, name: str = "helmlife") -> None:
+    """The project's Pulumi.yaml in `dest`, running in this checkout's .venv (an absolute
+    virtualenv). With no pyproject.toml above `dest`, the language host's uv syncs nothing; it
+    reads the package list from uv.lock, so that comes along."""
+    settings = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    settings["name"] = name
+    settings["runtime"]["options"]["virtualenv"] = str(ROOT / ".venv")
+    (dest / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    shutil.copy2(ROOT / "uv.lock", dest / "uv.lock")
+
+
 @pytest.fixture(scope="session")
 def toolchain() -> Path:
     missing = [b for b in REQUIRED if not (TOOLS / "bin" / b).exists()]
+    if language_host() is None:
+        missing.append("pulumi-language-python")
     if missing:
         pytest.fail(f"toolchain incomplete, missing {', '.join(missing)} in {TOOLS / 'bin'}: run scripts/bootstrap",
                     pytrace=False)
@@ -148,32 +195,40 @@ class Project:
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
     def env(self, pythonpath: str | None = None) -> dict[str, str]:
-        return {**os.environ, "HELMLIFE_JOURNAL": str(self.journal),
+        """The CLI's environment, which it hands to the language host and the dynamic providers."""
+        return {**os.environ, **tool_env(self.root, TOOLS), "HELMLIFE_JOURNAL": str(self.journal),
                 "PYTHONPATH": pythonpath or f"{self.root}{os.pathsep}{ROOT}"}
 
-    def stack(self, name: str) -> auto.Stack:
-        """In-process Automation API handle for config and state (no program run here)."""
+    def stack(self, name: str, pythonpath: str | None = None) -> auto.Stack:
+        """Automation API handle on the project copy (a LocalWorkspace, no program of its own)."""
         self.used.add(name)
-        return select_stack(name, self.root, tools=TOOLS, extra_env={"HELMLIFE_JOURNAL": str(self.journal)})
+        env = self.env(pythonpath)
+        return select_stack(name, self.root, tools=TOOLS,
+                            extra_env={k: env[k] for k in ("HELMLIFE_JOURNAL", "PYTHONPATH")})
 
-    def run(self, command: str, name: str, *flags: str, pythonpath: str | None = None) -> Run:
-        """One `python -m helmlife COMMAND` in its own process, as a user runs it."""
-        self.used.add(name)
-        report = self.root.parent / f"report-{uuid.uuid4().hex[:6]}.json"
-        proc = subprocess.run(
-            [sys.executable, "-m", "helmlife", command, name, "--root", str(self.root), "--tools", str(TOOLS),
-             "--report", str(report), *flags],
-            capture_output=True, text=True, env=self.env(pythonpath), cwd=ROOT, timeout=900,
-        )
-        data = json.loads(report.read_text()) if report.exists() else {"ok": False}
-        output = proc.stdout + proc.stderr + data.get("error", "")
-        return Run(proc.returncode == 0 and data.get("ok", False), output, data)
+    def run(self, command: str, name: str, pythonpath: str | None = None) -> Run:
+        """One `pulumi COMMAND` of the stack: the CLI runs the copy's __main__.py in its language host."""
+        stack = self.stack(name, pythonpath)
+        lines: list[str] = []
+        out = {"on_output": lines.append, "color": "never"}
+        try:
+            if command == "preview":
+                pres = stack.preview(diff=True, **out)
+                report: dict[str, Any] = {"change_summary": pres.change_summary}
+            else:
+                res = {"up": stack.up, "destroy": stack.destroy, "refresh": stack.refresh}[command](**out)
+                report = {"change_summary": res.summary.resource_changes or {}}
+                if command == "up":
+                    report["outputs"] = {k: v.value for k, v in res.outputs.items() if not v.secret}
+        except auto_errors.CommandError as err:
+            return Run(False, "\n".join(lines) + "\n" + str(err), {})
+        report["change_summary"] = {getattr(k, "value", k): v for k, v in report["change_summary"].items()}
+        return Run(True, "\n".join(lines), report)
 
     def cli(self, *args: str) -> str:
         """The real `pulumi` CLI on this project's backend; returns stdout."""
-        env = {**self.env(), **tool_env(self.root, TOOLS)}
         proc = subprocess.run([str(TOOLS / "bin" / "pulumi"), *args, "--cwd", str(self.root)],
-                              capture_output=True, text=True, env=env, timeout=300)
+                              capture_output=True, text=True, env=self.env(), timeout=300)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -181,7 +236,7 @@ class Project:
         return self.run("up", name)
 
     def preview(self, name: str) -> Run:
-        return self.run("preview", name, "--diff")
+        return self.run("preview", name)
 
     def destroy(self, name: str, pythonpath: str | None = None) -> Run:
         return self.run("destroy", name, pythonpath=pythonpath)
@@ -200,12 +255,13 @@ class Project:
 
 def copy_project(dest: Path, main: str | None) -> None:
     dest.mkdir(parents=True)
-    for item in ("Pulumi.yaml", "__main__.py", "charts", "hooks"):
+    for item in ("__main__.py", "charts", "hooks"):
         src = ROOT / item
         if src.is_dir():
             shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, dest / item)
+    write_project_settings(dest)
     (dest / "stacks").mkdir()
     (dest / ".tools").mkdir()
     (dest / ".tools" / "cluster").symlink_to(TOOLS / "cluster")
@@ -231,15 +287,6 @@ def project(tmp_path: Path, cluster: Cluster, request: pytest.FixtureRequest) ->
         client.CoreV1Api(cluster.api).delete_namespace(proj.namespace)
     except client.exceptions.ApiException:
         pass
-
-
-@pytest.fixture
-def dev_project(tmp_path: Path, cluster: Cluster) -> Project:
-    """A copy of the real project with the real dev stack file and __main__.py."""
-    copy_project(tmp_path / "project", None)
-    for name in ("Pulumi.dev.yaml", "base.yaml"):
-        shutil.copy2(ROOT / "stacks" / name, tmp_path / "project" / "stacks" / name)
-    return Project(tmp_path / "project", tmp_path / "journal.jsonl", "helmlife-dev")
 
 
 def chart(name: str, namespace: str, path: str = "charts/demo-app", **spec: Any) -> dict[str, Any]:

@@ -301,9 +301,9 @@ def test_custom_order(tmp_path: Path) -> None:
 @pytest.mark.parametrize("status, message", [
     (StackStatus("failed", False), "last update of stack 'dev' failed; fix it and run pulumi up before promoting"),
     (StackStatus(None, False), "stack 'dev' has never been deployed; run pulumi up on it "
-                               "(python -m helmlife up dev) before promoting what it pins"),
+                               "(pulumi up --stack dev) before promoting what it pins"),
     (StackStatus("succeeded", True), "stack 'dev' has pending changes: its config differs from what is deployed; "
-                                     "run pulumi up on it (python -m helmlife up dev) or revert the config before promoting"),
+                                     "run pulumi up on it (pulumi up --stack dev) or revert the config before promoting"),
     (StackStatus("in-progress", False), "last update of stack 'dev' is 'in-progress', not succeeded; "
                                         "wait for it to finish (or cancel it) and run pulumi up before promoting"),
 ])
