@@ -75,7 +75,7 @@ def test_promotion_flow(envs: Project, cluster: Cluster) -> None:
     summary = subprocess.run([sys.executable, "-m", "helmlife", "preview-summary", "-"], input=json.dumps(digest),
                              capture_output=True, text=True, env=envs.env(), cwd=ROOT, check=True).stdout
     assert "hello-repo" in summary and "upgrade 0.1.0 → 0.2.0" in summary, summary
-    assert "release — update" in summary and "pre-exec — update" in summary, summary
+    assert "release — update" in summary and "pre_exec — update" in summary, summary
 
     assert (r := envs.up("staging")).ok, r.output
     assert cluster.configmap("helmlife-staging", "hello-repo").data["chartVersion"] == "0.2.0"
