@@ -20,6 +20,7 @@ from pulumi import automation as auto
 from pulumi.automation import errors as auto_errors
 
 from . import preview_summary
+from .canonical import canonical_json
 from .promote import PromotionRefused, StackStatus, plan_promotion, write_atomically
 from .runner import project_root, select_stack
 
@@ -50,7 +51,8 @@ def stack_status(stack: auto.Stack) -> StackStatus:
         return StackStatus(last_result=None, pending_changes=False)  # nothing deployed to promote
     deployed = {k: v.value for k, v in (last.config or {}).items() if k.startswith("helmlife:")}
     current = {k: v.value for k, v in stack.get_all_config().items() if k.startswith("helmlife:")}
-    return StackStatus(last_result=last.result, pending_changes=_canon(deployed) != _canon(current))
+    return StackStatus(last_result=last.result,
+                       pending_changes=canonical_json(_parsed(deployed)) != canonical_json(_parsed(current)))
 
 
 def last_deployment(stack: auto.Stack, page_size: int = 20) -> auto.UpdateSummary | None:
@@ -67,14 +69,15 @@ def last_deployment(stack: auto.Stack, page_size: int = 20) -> auto.UpdateSummar
         page += 1
 
 
-def _canon(config: dict[str, Any]) -> str:
+def _parsed(config: dict[str, Any]) -> dict[str, Any]:
+    """Config values as data: object values come back from the history as JSON strings."""
     def parse(v: Any) -> Any:
         try:
             return json.loads(v) if isinstance(v, str) else v
         except ValueError:
             return v
 
-    return json.dumps({k: parse(v) for k, v in config.items()}, sort_keys=True)
+    return {k: parse(v) for k, v in config.items()}
 
 
 def _promote(args: argparse.Namespace) -> int:

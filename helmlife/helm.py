@@ -103,7 +103,10 @@ class Helm:
         """Install or upgrade; returns helm's JSON description of the resulting release."""
         with contextlib.ExitStack() as stack:
             files = [stack.enter_context(private_file(yaml.safe_dump(v), ".values.yaml")) for v in values if v]
-            args = ["upgrade", release, *chart.args(), "--install", "-n", namespace, "--timeout", timeout, "-o", "json"]
+            # --reset-values: the spec declares every value; without it helm reuses the previous
+            # release's values whenever none are given, keeping changes made by hand.
+            args = ["upgrade", release, *chart.args(), "--install", "--reset-values", "-n", namespace,
+                    "--timeout", timeout, "-o", "json"]
             for f in files:
                 args += ["-f", f]
             if atomic:

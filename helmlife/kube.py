@@ -5,6 +5,7 @@ step never talks to a different cluster than helm does.
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,8 +25,12 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 T = TypeVar("T")
 
 
+@functools.lru_cache(maxsize=16)
 def api_client(kubeconfig: str, context: str | None = None) -> client.ApiClient:
-    """An ApiClient from kubeconfig *content* (never a path: the content travels as a secret)."""
+    """An ApiClient from kubeconfig *content* (never a path: the content travels as a secret).
+
+    One per cluster and process: every step of every chart in a `pulumi up` shares its
+    connection pool instead of parsing the kubeconfig and connecting again."""
     return config.new_client_from_config_dict(yaml.safe_load(kubeconfig), context=context)
 
 
@@ -231,6 +236,26 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
     kwargs = {"namespace": ref.namespace} if resource.namespaced else {}
     try:
         resource.patch(body=patch, name=ref.name, content_type="application/merge-patch+json", **kwargs)
+    except NotFoundError:
+        return False
+    return True
+
+
+_discovery: dict[int, DynamicClient] = {}
+
+
+def object_exists(api: client.ApiClient, obj: dict[str, Any], default_namespace: str) -> bool:
+    """Whether a manifest object exists in the cluster (a kind the cluster no longer serves
+    counts as absent). Discovery is done once per ApiClient."""
+    dyn = _discovery.setdefault(id(api), DynamicClient(api))
+    meta = obj.get("metadata") or {}
+    try:
+        resource = dyn.resources.get(api_version=obj.get("apiVersion"), kind=obj.get("kind"))
+    except ResourceNotFoundError:
+        return False
+    kwargs = {"namespace": meta.get("namespace") or default_namespace} if resource.namespaced else {}
+    try:
+        resource.get(name=meta.get("name"), **kwargs)
     except NotFoundError:
         return False
     return True

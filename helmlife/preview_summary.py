@@ -32,6 +32,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi.runtime.rpc import UNKNOWN
 
+from . import manifests
 from .canonical import canonical_json
 from .chart import STEP_MODULE, TYPE_TOKEN as COMPONENT_TYPE
 from .spec import semver_key
@@ -42,7 +43,9 @@ STEP_TYPE_PREFIX = f"pulumi-python:dynamic/{STEP_MODULE}:"
 STEP_BY_TYPE: dict[str, StepDef] = {
     **{s.legacy[1]: s for s in LIFECYCLE if s.legacy}, **{s.type_name: s for s in LIFECYCLE}}
 STEP_ORDER = [s.name for s in LIFECYCLE]
-INTERNAL_INPUTS = frozenset({"__provider", "kubeconfig", "payload", "project_dir"})
+INTERNAL_INPUTS = frozenset({"__provider", "kubeconfig", "payload", "project_dir", "plan"})
+BLOCK_BUDGET = 8000  # characters of object diffs per release: a PR comment holds 65536 in all
+DIFF_LINES = 60
 # Ops that make a step run; the replacement pieces of a replace fold into "replace".
 OP_ALIASES = {
     "create": "create", "update": "update", "delete": "delete", "replace": "replace",
@@ -162,9 +165,42 @@ def why(step: Step) -> list[str]:
     return sorted(k for k in shown if not any(other.startswith(k + ".") for other in shown))
 
 
+def manifest_block(chart: Chart, budget: int = BLOCK_BUDGET) -> str | None:
+    """One collapsible block per release: objects added (+), removed (-), changed (~), each
+    change as a unified diff of the object's (masked) YAML, cut to stay within `budget`."""
+    rel = chart.steps.get("release")
+    if rel is None:
+        return None
+    old = rel.old_inputs.get("manifest") if rel.op != "create" else {}
+    new = rel.new_inputs.get("manifest") if rel.op != "delete" else {}
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return None
+    found = manifests.changes(old, new)
+    if not found:
+        return None
+    counts = ", ".join(f"{n} {word}" for sign, word in (("+", "added"), ("-", "removed"), ("~", "changed"))
+                       if (n := sum(1 for s, _ in found if s == sign)))
+    body: list[str] = []
+    for sign, key in found:
+        body.append(f"{sign} {key}")
+        if sign == "~":
+            diff = manifests.unified(old[key], new[key], key).splitlines()[2:]  # drop the ---/+++ header
+            body += diff[:DIFF_LINES]
+            if len(diff) > DIFF_LINES:
+                body.append(f"… {len(diff) - DIFF_LINES} more lines")
+    text = "\n".join(body)
+    if len(text) > budget:
+        text = text[:budget].rsplit("\n", 1)[0] + "\n… (cut; `pulumi preview --diff` shows it all)"
+    return (f"<details><summary><code>{chart.name}</code>: {counts}</summary>\n\n```diff\n{text}\n```\n"
+            "</details>\n")
+
+
 def release_change(chart: Chart) -> str:
     """What happens to the Helm release itself, in helm's own words."""
     rel = chart.steps.get("release")
+    plan = rel.new_inputs.get("plan") if rel is not None and rel.op in ("create", "update") else None
+    if isinstance(plan, str) and plan != UNKNOWN:
+        return plan
     if rel is None:
         if chart.component_op == "delete":
             return "uninstall"
@@ -232,6 +268,9 @@ def summarize(preview_json: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> 
             then = "force_crd_deletion is set, so their custom resources are deleted too." if forced else \
                 "The delete stops if custom resources of them still exist."
             lines.append(f"- `{name}`: {how}: {', '.join(f'`{n}`' for n in crds)}. {then}")
+    blocks = [b for c in changed if (b := manifest_block(c))]
+    if blocks:
+        lines += ["", "**What changes in the cluster** (secret values are masked):", "", *blocks]
     problems: list[str] = []
     for d in diagnostics:
         if str(d.get("severity")) not in ("error", "warning"):

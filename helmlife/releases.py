@@ -42,8 +42,16 @@ def decode(data: str) -> dict[str, Any]:
 
 def latest(api: client.ApiClient, name: str, namespace: str) -> ReleaseRecord | None:
     """The newest revision Helm stores for the release, or None when it has none."""
-    secrets = client.CoreV1Api(api).list_namespaced_secret(
-        namespace, label_selector=f"owner=helm,name={name}").items
+    return _record(api, name, namespace, f"owner=helm,name={name}")
+
+
+def revision(api: client.ApiClient, name: str, namespace: str, number: int) -> ReleaseRecord | None:
+    """One stored revision (Helm keeps the last ten by default), or None."""
+    return _record(api, name, namespace, f"owner=helm,name={name},version={number}")
+
+
+def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> ReleaseRecord | None:
+    secrets = client.CoreV1Api(api).list_namespaced_secret(namespace, label_selector=selector).items
     if not secrets:
         return None
     newest = max(secrets, key=lambda s: int((s.metadata.labels or {}).get("version", 0)))

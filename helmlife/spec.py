@@ -212,6 +212,12 @@ class ChartSpec(_Model):
                 raise ValueError(f"{ref!r} is not an object reference; use Kind/name or Kind/namespace/name")
         return v
 
+    @property
+    def chart_label(self) -> str:
+        """The chart as a person names it: its path, or repo/name@version."""
+        c = self.chart
+        return c.path if isinstance(c, LocalChart) else f"{c.repo}/{c.name}@{c.version}"
+
     def public_doc(self) -> dict[str, Any]:
         """The spec as step inputs carry it: secret values masked, since their content travels
         apart as an encrypted input and this copy is shown in previews."""
@@ -252,6 +258,13 @@ def semver_key(version: str) -> tuple[int, int, int, tuple[Any, ...]]:
         (0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")
     )
     return int(m.group(1)), int(m.group(2)), int(m.group(3)), pre_key
+
+
+def crosses_breaking(deployed: str | None, target: str | None, breaking: str | None) -> bool:
+    """True when an upgrade goes from below the breaking version to at or above it."""
+    if not (deployed and target and breaking):
+        return False
+    return semver_key(deployed) < semver_key(breaking) <= semver_key(target)
 
 
 class SpecError(ValueError):

@@ -33,6 +33,11 @@ class StepDef:
     replace_on: tuple[str, ...] = RENAME
     legacy: tuple[str, str] | None = None  # (name suffix, type) before this table, helmlife 0.1
     drift: Callable[[Any, Any], bool] | None = None  # the cluster no longer matches the outputs
+    # At check time (preview and up), with the previous inputs: derived inputs to record, or
+    # a ValueError that fails the preview.
+    prepare: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
+    refresh: Callable[[Any, Any], dict[str, Any] | None] | None = None  # `pulumi refresh`: None = gone
+    since: tuple[str, ...] = ()  # triggers newer than helmlife 0.1: absent in old state is no change
 
     @property
     def type_name(self) -> str:
@@ -49,7 +54,7 @@ class StepDef:
 
 LIFECYCLE: tuple[StepDef, ...] = (
     StepDef("check_prerequisites", check_prerequisites, hooks=("check_prerequisites",),
-            facts=("chart_digest",),
+            facts=("chart_digest", "values", "secret_values"), prepare=check_prerequisites.prepare,
             triggers=("spec", "chart_version", "chart_digest", "hooks.check_prerequisites"),
             legacy=("prerequisites", "Prerequisites")),
     StepDef("pre_exec", pre_exec, after=("check_prerequisites",), hooks=("pre_exec", "teardown"),
@@ -63,8 +68,9 @@ LIFECYCLE: tuple[StepDef, ...] = (
     StepDef("release", release, after=("pre_exec", "crd_cleanup"), hooks=("on_deploy_failure",),
             facts=("chart_digest", "values", "secret_values"), wires=MappingProxyType({"payload": "pre_exec.payload"}),
             triggers=("spec.chart", "chart_version", "chart_digest", "values", "secret_values", "spec.atomic",
-                      "spec.wait", "spec.timeout", "spec.force_upgrade", "spec.dry_run", "spec.create_namespace"),
-            drift=release.drifted),
+                      "spec.wait", "spec.timeout", "spec.force_upgrade", "spec.dry_run", "spec.create_namespace",
+                      "manifest"),
+            since=("manifest",), drift=release.drifted, prepare=release.prepare, refresh=release.refresh),
     StepDef("post_exec", post_exec, after=("release",), hooks=("post_exec",),
             wires=MappingProxyType({"payload": "release.payload", "revision": "release.revision"}),
             triggers=("revision", "hooks.post_exec")),

@@ -16,7 +16,8 @@ import os
 import time
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
+                            UpdateResult)
 from pydantic import ValidationError
 
 from ..spec import Action, ChartSpec
@@ -78,7 +79,7 @@ class StepProvider(ResourceProvider):
         module = self._def().module
         return module.Inputs.model_validate(props), module.Outputs.model_validate(props)
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         step = self._def()
         props = normalize(step, news)
         fields = set(step.module.Inputs.model_fields) - {"payload"}
@@ -88,8 +89,15 @@ class StepProvider(ResourceProvider):
             inputs = step.module.Inputs.model_validate({**props, "payload": {}})
         except ValidationError as err:
             return CheckResult(news, [CheckFailure("spec", f"{step.name}: invalid inputs: {err}")])
-        failures = [CheckFailure("spec", f"{inputs.release}: {step.name}: {msg}") for msg in step.module.check(inputs)]
-        return CheckResult(news, failures)
+        problems = step.module.check(inputs)
+        derived: dict[str, Any] = {}
+        if not problems and step.prepare is not None:
+            try:
+                derived = step.prepare(inputs, normalize(step, olds) if olds else {})
+            except ValueError as err:
+                problems = [str(err)]
+        failures = [CheckFailure("spec", f"{inputs.release}: {step.name}: {msg}") for msg in problems]
+        return CheckResult({**news, **derived}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         step = self._def()
@@ -98,7 +106,7 @@ class StepProvider(ResourceProvider):
             return DiffResult(changes=False)
         if old.get("skipped"):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
-        changed = changed_paths(old, new, (*step.triggers, *step.kept, *CREDENTIALS, *RENAME))
+        changed = changed_paths(old, new, (*step.triggers, *step.kept, *CREDENTIALS, *RENAME), since=step.since)
         replaces = sorted({p.split(".")[0] for p in step.replace_on if p in changed})
         return DiffResult(changes=bool(changed) or self._drifted(old, new), replaces=replaces,
                           delete_before_replace=False)
@@ -124,7 +132,7 @@ class StepProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         step = self._def()
         old, new = normalize(step, olds), normalize(step, news)
-        if old.get("skipped") or changed_paths(old, new, step.triggers) or self._drifted(old, new):
+        if old.get("skipped") or changed_paths(old, new, step.triggers, since=step.since) or self._drifted(old, new):
             outs = self._run(new, "update")
         else:
             outs = {k: olds.get(k) for k in step.outputs}
@@ -135,6 +143,22 @@ class StepProvider(ResourceProvider):
         journal(step.name, operation, props["spec"]["name"])
         inputs = step.module.Inputs.model_validate(props)
         return {**step.module.run(inputs).model_dump(mode="json"), "skipped": False}
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """`pulumi refresh`: the step's outputs as the cluster has them now. An empty id tells
+        the engine the resource is gone, so the next `up` creates it again."""
+        step = self._def()
+        norm = normalize(step, props)
+        if step.refresh is None or norm.get("skipped") or skipped(norm):
+            return ReadResult(id_, props)
+        found = step.refresh(*self._parse(norm))
+        if found is None:
+            return ReadResult("", {})
+        outs = {**props, **found}
+        # Inputs too, so the next preview diffs (and shows) live against desired; the engine
+        # keeps what was secret in the old inputs secret.
+        inputs = {k: v for k, v in outs.items() if k not in (*step.outputs, "skipped", "__provider")}
+        return ReadResult(id_, outs, inputs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         step = self._def()

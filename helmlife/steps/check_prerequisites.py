@@ -6,14 +6,17 @@ repository does not have.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .. import charts, kube
+from ..actions import render
 from ..spec import RepoChart
 from ..values import split_values
-from .contract import StepInputs, StepOutputs
+from .contract import ChartInputs, StepOutputs, changed_paths
 
 
-class Inputs(StepInputs):
-    chart_digest: str | None = None
+class Inputs(ChartInputs):
+    pass
 
 
 Outputs = StepOutputs
@@ -52,6 +55,15 @@ def check(inputs: Inputs) -> list[str]:
         except Exception as err:  # noqa: BLE001
             found.append(str(err))
     return found
+
+
+def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
+    """Render the chart with its values when they changed: a values.schema.json violation or a
+    template error fails `pulumi preview` (and `up`, before any step changes anything), naming
+    the chart. The render is kept for the release step's manifest diff in the same run."""
+    if not olds or changed_paths(olds, inputs.model_dump(mode="json"), render.RENDER_INPUTS):
+        render.manifest(inputs)
+    return {}
 
 
 def run(inputs: Inputs) -> Outputs:

@@ -82,6 +82,14 @@ class StepInputs(BaseModel):
         return run_hooks(refs, ctx)
 
 
+class ChartInputs(StepInputs):
+    """Inputs of the steps that render the chart: what helm needs besides the spec."""
+
+    chart_digest: str | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+    secret_values: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+
 class StepOutputs(BaseModel):
     """What every step hands on: the payload the next step's hooks receive."""
 
@@ -115,8 +123,12 @@ def get_path(props: dict[str, Any], path: str) -> Any:
     return node
 
 
-def changed_paths(olds: dict[str, Any], news: dict[str, Any], paths: tuple[str, ...]) -> list[str]:
-    return [p for p in paths if canonical_json(get_path(olds, p)) != canonical_json(get_path(news, p))]
+def changed_paths(olds: dict[str, Any], news: dict[str, Any], paths: tuple[str, ...],
+                  since: tuple[str, ...] = ()) -> list[str]:
+    """Paths whose value differs. A path in `since` missing on either side was not recorded
+    (state from an older helmlife, or the feature switched off), which is not a change."""
+    return [p for p in paths if canonical_json(get_path(olds, p)) != canonical_json(get_path(news, p))
+            and not (p in since and (get_path(olds, p) is None or get_path(news, p) is None))]
 
 
 def contains_unknown(value: Any) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import kube, releases
 from ..hooks import step_logger
-from ..spec import semver_key
+from ..spec import crosses_breaking
 from .contract import StepInputs, StepOutputs
 
 
@@ -20,13 +20,6 @@ class Outputs(StepOutputs):
     previous_version: str | None = None
     restarted: bool = False
     adopted: list[str] = []
-
-
-def crosses_breaking(deployed: str | None, target: str | None, breaking: str | None) -> bool:
-    """True when an upgrade goes from below the breaking version to at or above it."""
-    if not (deployed and target and breaking):
-        return False
-    return semver_key(deployed) < semver_key(breaking) <= semver_key(target)
 
 
 def check(inputs: Inputs) -> list[str]:

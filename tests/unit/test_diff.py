@@ -10,7 +10,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from helmlife.spec import parse_spec
 from helmlife.steps import LIFECYCLE, lookup
 from helmlife.steps.base import StepProvider
-from helmlife.steps.pre_exec import crosses_breaking
+from helmlife.spec import crosses_breaking
 
 SPEC = parse_spec({"name": "demo", "chart": "c", "namespace": "ns", "last_breaking_version_requiring_restart": "2.0.0"})
 BASE: dict[str, Any] = {

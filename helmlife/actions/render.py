@@ -1,0 +1,59 @@
+"""render: what Helm would apply for these inputs, without applying anything.
+
+`helm upgrade --install --dry-run=server`: the release step's own command minus the apply,
+so lookups and capabilities come from the live cluster and values.schema.json or template
+errors surface at `pulumi preview`, naming the chart. A render is kept for the life of the
+provider process (one `pulumi preview` or `up`), so each release renders at most once.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import TYPE_CHECKING
+
+from .. import charts
+from ..canonical import canonical_json
+from ..helm import HelmError
+
+if TYPE_CHECKING:
+    from ..steps.contract import ChartInputs
+
+# What a render depends on (besides the cluster): a change to any of these means render again.
+RENDER_INPUTS = ("spec.chart", "spec.name", "spec.namespace", "chart_version", "chart_digest", "values",
+                 "secret_values")
+_renders: dict[str, str | Exception] = {}
+_lock = threading.Lock()
+
+
+class RenderError(ValueError):
+    """The chart cannot be rendered with these values; helm's reason is in the message."""
+
+
+def _key(inputs: "ChartInputs") -> str:
+    parts = [inputs.spec.chart.model_dump(mode="json"), inputs.spec.name, inputs.spec.namespace,
+             inputs.chart_version, inputs.chart_digest, inputs.values, inputs.secret_values,
+             inputs.kube_context, hashlib.sha256(inputs.kubeconfig.encode()).hexdigest()]
+    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
+
+
+def manifest(inputs: "ChartInputs") -> str:
+    """The manifest Helm would apply (hooks excluded, as in `helm get manifest`)."""
+    key = _key(inputs)
+    with _lock:
+        found = _renders.get(key)
+    if found is None:
+        spec = inputs.spec
+        try:
+            found = inputs.helm.upgrade_install(
+                spec.name, spec.namespace, charts.chart_ref(spec, inputs.base_dir),
+                [inputs.values, inputs.secret_values], atomic=False, wait=False, timeout=spec.timeout,
+                force=False, dry_run=True, create_namespace=True,
+            ).get("manifest") or ""
+        except (HelmError, ValueError, OSError) as err:
+            reason = err.stderr if isinstance(err, HelmError) else str(err)
+            found = RenderError(f"chart {spec.chart_label} cannot be rendered with these values: {reason}")
+        with _lock:
+            _renders[key] = found
+    if isinstance(found, Exception):
+        raise found
+    return found

@@ -1,0 +1,164 @@
+"""Preview shows what will change in the cluster: per-object manifest diffs, masked secrets
+and drift, through the real CLI on the local cluster."""
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+from kubernetes import client
+from pulumi import automation as auto
+
+from helmlife import manifests
+from helmlife.preview_summary import summarize
+from tests.e2e.conftest import TOOLS, Cluster, Project, chart
+
+pytestmark = pytest.mark.e2e
+
+
+def preview_json(project: Project, stack: str) -> dict[str, Any]:
+    return json.loads(project.cli("preview", "--stack", stack, "--json", "--non-interactive"))
+
+
+def release_manifests(preview: dict[str, Any], release: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    step = next(s for s in preview["steps"] if s["urn"].endswith(f"::{release}-release"))
+    return ((step.get("oldState") or {}).get("inputs", {}).get("manifest") or {},
+            (step.get("newState") or {}).get("inputs", {}).get("manifest") or {})
+
+
+def leaves(node: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(node, dict):
+        return {k: v for key, child in node.items() for k, v in leaves(child, f"{path}.{key}").items()}
+    if isinstance(node, list):
+        return {k: v for i, child in enumerate(node) for k, v in leaves(child, f"{path}[{i}]").items()}
+    return {path: node}
+
+
+def test_values_change_previews_exactly_the_changed_fields(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("app", ns)])
+    assert (r := project.up("t")).ok, r.output
+
+    project.write_stack("t", [chart("app", ns, values=[{"key": "replicaCount", "value": 2}])])
+    text = project.preview("t")
+    assert text.ok, text.output
+    assert "~ Deployment/" in text.output and "replicas: 1 => 2" in text.output, text.output
+
+    old, new = release_manifests(preview_json(project, "t"), "app")
+    key = f"Deployment/{ns}/app"
+    assert manifests.changes(old, new) == [("~", key)]  # the Service is untouched
+    before, after = leaves(old[key]), leaves(new[key])
+    assert {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)} == {".spec.replicas"}
+
+    summary = summarize(preview_json(project, "t"))
+    assert f"~ {key}" in summary and "-  replicas: 1" in summary and "+  replicas: 2" in summary, summary
+    assert "Service/" not in summary.split("What changes in the cluster")[1]
+
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.deployment(ns, "app").spec.replicas == 2
+
+
+def test_chart_bump_shows_one_object_added_and_one_removed(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("shape", ns, "charts/shapes/1.0.0")])
+    assert (r := project.up("t")).ok, r.output
+
+    project.write_stack("t", [chart("shape", ns, "charts/shapes/2.0.0")])
+    preview = preview_json(project, "t")
+    old, new = release_manifests(preview, "shape")
+    assert [c for c in manifests.changes(old, new) if c[0] != "~"] == [
+        ("+", f"ConfigMap/{ns}/shape-settings"), ("-", f"Service/{ns}/shape")]
+    text = project.preview("t").output
+    assert f"+ ConfigMap/{ns}/shape-settings" in text and f"- Service/{ns}/shape" in text, text
+    summary = summarize(preview)
+    assert "1 added, 1 removed" in summary and "upgrade 1.0.0 → 2.0.0" in summary, summary
+
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.configmap(ns, "shape-settings") is not None
+    with pytest.raises(client.exceptions.ApiException):
+        client.CoreV1Api(cluster.api).read_namespaced_service("shape", ns)
+
+
+def test_changed_secret_shows_as_changed_and_never_its_value(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    first, second = "tok3n-first-e2e", "tok3n-second-e2e"
+    project.write_stack("t", [chart("app", ns, values=[{"key": "auth.token", "secret_config": "token"},
+                                                       {"key": "message", "secret_config": "message"}])])
+    stack = project.stack("t")
+    stack.set_config("helmlife:token", auto.ConfigValue(first, secret=True))
+    stack.set_config("helmlife:message", auto.ConfigValue("hello " + first, secret=True))
+    assert (r := project.up("t")).ok, r.output
+    assert project.preview("t").changes == {}  # masked markers are stable between previews
+
+    stack.set_config("helmlife:token", auto.ConfigValue(second, secret=True))
+    text = project.preview("t").output
+    preview = preview_json(project, "t")
+    summary = summarize(preview)
+    old, new = release_manifests(preview, "app")
+    secret_key = f"Secret/{ns}/app-auth"
+    assert manifests.changes(old, new) == [("~", secret_key)]  # the annotation's secret did not change
+    assert old[secret_key]["stringData"]["token"] == "[secret #1]"
+    assert new[secret_key]["stringData"]["token"] == "[secret #2]"
+    assert new[f"Deployment/{ns}/app"]["spec"]["template"]["metadata"]["annotations"][
+        "helmlife.dev/message"] == "[secret #1]"
+    assert "[secret #1]" in text and "[secret #2]" in text, text
+    assert f"~ {secret_key}" in summary
+
+    assert (r := project.up("t")).ok, r.output
+    exported = project.cli("stack", "export", "--stack", "t")
+    state = "".join(p.read_text(errors="replace") for p in (project.root / ".tools" / "state").rglob("*.json"))
+    for where, content in (("CLI preview", text), ("preview JSON", json.dumps(preview)), ("summary", summary),
+                           ("up output", r.output), ("stack export", exported), ("state files", state)):
+        for value in (first, second):
+            assert value not in content, f"{value} in the {where}"
+    secret = client.CoreV1Api(cluster.api).read_namespaced_secret("app-auth", ns)
+    assert secret.data["token"]  # the cluster itself got the new value
+    assert project.preview("t").changes == {}
+
+
+def test_manual_helm_upgrade_is_drift_that_up_corrects(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("app", ns)])
+    assert (r := project.up("t")).ok, r.output
+    subprocess.run([str(TOOLS / "bin" / "helm"), "upgrade", "app", str(project.root / "charts" / "demo-app"),
+                    "-n", ns, "--reuse-values", "--set", "replicaCount=4", "--kubeconfig", str(cluster.kubeconfig)],
+                   check=True, capture_output=True)
+    assert project.preview("t").changes == {}, "without a refresh, Pulumi compares with its state"
+
+    assert (r := project.run("refresh", "t")).ok, r.output
+    drift = project.preview("t")
+    assert "replicas: 4 => 1" in drift.output and f"~ Deployment/{ns}/app" in drift.output, drift.output
+    assert (r := project.up("t")).ok, r.output
+    assert cluster.deployment(ns, "app").spec.replicas == 1
+    assert project.preview("t").changes == {}
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ({"key": "replicaCount", "value": "lots"}, "replicaCount"),
+    ({"key": "mode", "value": "broken"}, "mode 'broken' is not supported"),
+], ids=["values-schema", "template-fail"])
+def test_chart_render_errors_fail_preview_and_up_before_anything_runs(
+        project: Project, cluster: Cluster, value: dict[str, Any], reason: str) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("schema", ns, "charts/schema-app", values=[value])])
+    preview = project.preview("t")
+    assert not preview.ok
+    assert "schema: check_prerequisites: chart charts/schema-app cannot be rendered" in preview.output, preview.output
+    assert reason in preview.output, preview.output
+    up = project.up("t")
+    assert not up.ok and reason in up.output
+    assert project.steps() == [], "nothing may run before the chart renders"
+    assert cluster.release_secrets(ns, "schema") == []
+
+
+def test_preview_says_in_words_that_a_breaking_version_reinstalls(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    spec = dict(last_breaking_version_requiring_restart="2.0.0", force_crd_deletion=True)
+    project.write_stack("t", [chart("op", ns, "charts/demo-operator/1.0.0", **spec)])
+    assert (r := project.up("t")).ok, r.output
+    project.write_stack("t", [chart("op", ns, "charts/demo-operator/2.0.0", **spec)])
+    words = "will uninstall and reinstall: 1.0.0 → 2.0.0 crosses 2.0.0"
+    preview = project.preview("t")
+    assert preview.ok and words in preview.output, preview.output
+    assert words in summarize(preview_json(project, "t"))
