@@ -340,3 +340,42 @@ def test_crds_removed_on_action_destroy_and_on_chart_removal(project: Project, c
     assert (r := project.up("t")).ok, r.output
     assert cluster.release_secrets(ns, "op") == []
     assert not OPERATOR_CRDS & cluster.crd_names()
+
+
+# The last commit before the step table (helmlife 0.1): its state shape is what users have.
+HELMLIFE_0_1 = "d362c53168c1d11046cdb071c72e0316b8ccea17"
+PLAIN_MAIN = "from helmlife.program import deploy_stack\n\ndeploy_stack()\n"
+
+
+def test_stack_deployed_by_helmlife_0_1_upgrades_without_any_change(project: Project, cluster: Cluster,
+                                                                     tmp_path: Path) -> None:
+    ns = project.namespace
+    old = tmp_path / "helmlife-0.1"
+    old.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", HELMLIFE_0_1, "helmlife"],
+                             capture_output=True)
+    if archive.returncode != 0:
+        pytest.fail(f"this test needs commit {HELMLIFE_0_1} (helmlife 0.1) in the checkout's history: "
+                    f"{archive.stderr.decode()}", pytrace=False)
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    (project.root / "__main__.py").write_text(PLAIN_MAIN)  # 0.1 knows none of today's hook options
+    project.write_stack("t", [chart("app", ns), chart("op", ns, "charts/demo-operator/1.0.0", force_crd_deletion=True)])
+
+    assert (r := project.run("up", "t", pythonpath=f"{old}:{project.root}")).ok, r.output
+    types = {res["type"].rsplit(":", 1)[-1] for res in project.stack("t").export_stack().deployment["resources"]}
+    assert {"Prerequisites", "CrdCleanup", "Release"} <= types, types  # 0.1 really made this state
+    revisions = {rel: cluster.deployed_revision(ns, rel) for rel in ("app", "op")}
+    assert revisions == {"app": 1, "op": 1}
+
+    project.clear_journal()
+    preview = project.preview("t")
+    assert preview.ok, preview.output
+    assert preview.changes == {}, preview.output  # no replace, no update: the aliases and 0.1 inputs hold
+    assert (r := project.up("t")).ok, r.output
+    assert [(s, op) for s, op in project.steps() if op != "delete"] == [], "no step may run again"
+    assert project.steps("delete") == []
+    assert {rel: cluster.deployed_revision(ns, rel) for rel in ("app", "op")} == revisions
+    assert all(len(cluster.release_secrets(ns, rel)) == 1 for rel in ("app", "op"))
+    types = {res["type"].rsplit(":", 1)[-1] for res in project.stack("t").export_stack().deployment["resources"]}
+    assert "CheckPrerequisites" in types and "Prerequisites" not in types, types
+    assert project.preview("t").changes == {}
