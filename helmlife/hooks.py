@@ -213,21 +213,11 @@ class HookContext:
     diagnostics: list[str] = field(default_factory=list)  # on_deploy_failure: lines to add to the output
 
 
-class _StderrToEngine(logging.Handler):
-    """Provider stderr is streamed by the Pulumi engine into the `pulumi up` output."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(self.format(record) + "\n")
-            sys.stderr.flush()
-        except Exception:  # pragma: no cover - logging must never fail a step
-            pass
-
-
 def step_logger(release: str, step: str) -> logging.Logger:
+    """A step's log: provider stderr is streamed by the Pulumi engine into the CLI output."""
     logger = logging.getLogger(f"helmlife.{release}.{step}")
     if not logger.handlers:
-        handler = _StderrToEngine()
+        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(f"[helmlife {release} {step}] %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
