@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import pulumi
 from pulumi.dynamic import Resource
 
-from . import charts
+from . import charts, release_args
 from .canonical import canonical_json
 from .hooks import Hooks, hook_ref
 from .spec import Action, ChartSpec, parse_spec
@@ -86,6 +86,9 @@ def _error_hook_opts(release: str) -> pulumi.ResourceOptions:
 class LifecycleChart(pulumi.ComponentResource):
     """A Helm release with hooks, ordered steps and CRD cleanup.
 
+    `spec` is a `ChartSpec` (or its dict), or the `ReleaseArgs` of a `kubernetes.helm.v3.Release`
+    being migrated (docs/design.md, "Migrating from kubernetes.helm.v3.Release").
+
     Subclass it and override a hook method (`check_prerequisites`, `pre_exec`,
     `on_deploy_failure`, `post_exec`, `validate`, `teardown`; each takes a `HookContext` and
     may return a dict to add to the payload), or pass `hooks=` a `Hooks` set built with
@@ -98,7 +101,7 @@ class LifecycleChart(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        spec: ChartSpec | Mapping[str, Any],
+        spec: ChartSpec | Mapping[str, Any] | Any,
         *,
         kubeconfig: pulumi.Input[str],
         kube_context: str | None = None,
@@ -107,6 +110,8 @@ class LifecycleChart(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
+        if not isinstance(spec, (ChartSpec, Mapping)):  # kubernetes.helm.v3.ReleaseArgs: a migration
+            spec = release_args.to_spec(spec, name)
         self.spec = parse_spec(dict(spec) if isinstance(spec, Mapping) else spec, where=f"chart {name!r}")
         user_hooks = hooks or Hooks()
         refs = {event: self._method_refs(event) + user_hooks.refs(event) for event in HOOK_EVENTS}

@@ -89,6 +89,23 @@ class ChartInputs(StepInputs):
     values: dict[str, Any] = Field(default_factory=dict)
     secret_values: dict[str, Any] = Field(default_factory=dict, repr=False)
 
+    @field_validator("values", "secret_values", mode="before")
+    @classmethod
+    def _whole_numbers(cls, v: Any) -> Any:
+        """Pulumi carries every number as a double (replicaCount 1 arrives as 1.0); Helm, like
+        JSON, writes a whole number without the fraction, and so must what helmlife compares."""
+        return whole_numbers(v)
+
+
+def whole_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
 
 class StepOutputs(BaseModel):
     """What every step hands on: the payload the next step's hooks receive."""

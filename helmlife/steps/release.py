@@ -15,8 +15,10 @@ from .. import kube, manifests, releases
 from ..actions import render
 from ..actions.install import install
 from ..actions.uninstall import uninstall
+from ..canonical import canonical_json
 from ..hooks import step_logger
 from ..spec import crosses_breaking, semver_key
+from ..values import deep_merge
 from .contract import ChartInputs, StepOutputs, changed_paths
 
 
@@ -83,8 +85,35 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
     return {"manifest": manifests.mask(desired, secrets, live, stored), "plan": plan}
 
 
+def already_deployed(inputs: Inputs) -> releases.ReleaseRecord | None:
+    """Helm's record when the release already is exactly what these inputs deploy (same chart
+    version, values and rendered objects, nothing drifted): a migrated `kubernetes.helm.v3.Release`,
+    or state recreated after it was lost. Recording it as is keeps its revision."""
+    spec = inputs.spec
+    if spec.force_upgrade or spec.dry_run or inputs.drifted:
+        return None
+    record = releases.latest(inputs.api, inputs.release, inputs.namespace)
+    if record is None or record.status != "deployed" or record.chart_version != inputs.chart_version:
+        return None
+    if canonical_json(record.config) != canonical_json(deep_merge(inputs.values, inputs.secret_values)):
+        return None
+    try:
+        desired = manifests.objects(render.manifest(inputs), inputs.namespace)
+    except render.RenderError:
+        return None
+    return record if desired == manifests.objects(record.manifest, inputs.namespace) else None
+
+
 def run(inputs: Inputs) -> Outputs:
-    result = install(inputs)
+    record = already_deployed(inputs)
+    if record is not None:
+        step_logger(inputs.release, "release").info(
+            "release %s is already deployed as declared (revision %d): recorded, helm not run", inputs.release,
+            record.revision)
+        result = {"version": record.revision, "info": {"status": record.status}, "manifest": record.manifest,
+                  "chart": {"metadata": {"version": record.chart_version, "appVersion": record.app_version}}}
+    else:
+        result = install(inputs)
     info, meta = result.get("info", {}), result.get("chart", {}).get("metadata", {})
     return Outputs(
         payload=inputs.payload,

@@ -143,3 +143,10 @@ def test_unknown_objects_from_the_engine_skip_checks_and_count_as_changes() -> N
     provider = StepProvider("post_exec")
     assert provider.check({}, {**BASE, "revision": Unknown()}).failures == []
     assert provider.diff("id", BASE, {**BASE, "revision": Unknown()}).changes
+
+
+def test_values_arrive_as_doubles_and_are_compared_as_helm_writes_them() -> None:
+    from helmlife.steps.release import Inputs
+
+    inputs = Inputs.model_validate({**BASE, "values": {"replicaCount": 1.0, "ratio": 0.5, "list": [2.0]}})
+    assert inputs.values == {"replicaCount": 1, "ratio": 0.5, "list": [2]}

@@ -1,0 +1,54 @@
+"""Migrating a kubernetes.helm.v3.Release to LifecycleChart in one line keeps the installed
+release: no reinstall, not even a new revision, when nothing else changes."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project
+
+pytestmark = pytest.mark.e2e
+SDK = TOOLS / "pulumi-kubernetes-sdk"
+MAIN = """\
+import os
+from pathlib import Path
+
+from pulumi_kubernetes.helm.v3 import ReleaseArgs
+from helmlife import LifecycleChart
+
+# Was: kubernetes.helm.v3.Release("web", ReleaseArgs(...)); the arguments stay as they were.
+LifecycleChart("web", ReleaseArgs(name="web", chart="charts/demo-app", namespace={ns!r}, create_namespace=True,
+                                  values={{"replicaCount": {replicas}, "message": "migrated"}}),
+               kubeconfig=Path(os.environ["E2E_KUBECONFIG"]).read_text())
+"""
+
+
+def test_release_args_migration_keeps_the_installed_release(project: Project, cluster: Cluster) -> None:
+    if not (SDK / "pulumi_kubernetes").is_dir():
+        pytest.fail(f"{SDK} is missing: run scripts/bootstrap test", pytrace=False)
+    ns = project.namespace
+    # What kubernetes.helm.v3.Release installed before the migration (helm's own record of it).
+    values = project.root / "values.json"
+    values.write_text(json.dumps({"replicaCount": 1, "message": "migrated"}))
+    subprocess.run([str(TOOLS / "bin" / "helm"), "upgrade", "--install", "web", str(project.root / "charts" / "demo-app"),
+                    "-n", ns, "--create-namespace", "-f", str(values), "--wait", "--timeout", "60s",
+                    "--kubeconfig", str(cluster.kubeconfig)], check=True, capture_output=True)
+    assert cluster.deployed_revision(ns, "web") == 1
+
+    import os
+    os.environ["E2E_KUBECONFIG"] = str(cluster.kubeconfig)
+    pythonpath = f"{project.root}:{ROOT}:{SDK}"
+    project.write_stack("t", [])
+    (project.root / "__main__.py").write_text(MAIN.format(ns=ns, replicas=1))
+    up = project.run("up", "t", pythonpath=pythonpath)
+    assert up.ok, up.output
+    assert cluster.deployed_revision(ns, "web") == 1 and len(cluster.release_secrets(ns, "web")) == 1
+    assert "already deployed as declared (revision 1)" in up.output, up.output
+    assert project.run("preview", "t", pythonpath=pythonpath).changes == {}
+
+    (project.root / "__main__.py").write_text(MAIN.format(ns=ns, replicas=2))  # a real change: upgraded in place
+    up = project.run("up", "t", pythonpath=pythonpath)
+    assert up.ok, up.output
+    assert cluster.deployed_revision(ns, "web") == 2 and cluster.deployment(ns, "web").spec.replicas == 2
