@@ -121,6 +121,16 @@ class Helm:
                 args.append("--create-namespace")
             return json.loads(self.run(*args))
 
+    def template(self, release: str, namespace: str, chart: ChartRef, values: list[dict[str, Any]]) -> str:
+        """The manifest of a fresh install, rendered against the cluster (lookups, capabilities)
+        but without install's check that live objects belong to the release."""
+        with contextlib.ExitStack() as stack:
+            files = [stack.enter_context(private_file(yaml.safe_dump(v), ".values.yaml")) for v in values if v]
+            args = ["template", release, *chart.args(), "-n", namespace, "--dry-run=server"]
+            for f in files:
+                args += ["-f", f]
+            return self.run(*args)
+
     def uninstall(self, release: str, namespace: str, timeout: str, wait: bool = True) -> bool:
         """Uninstall; False when there was nothing to uninstall (so deletes are idempotent)."""
         args = ["uninstall", release, "-n", namespace, "--timeout", timeout]

@@ -8,10 +8,11 @@ provider process (one `pulumi preview` or `up`), so each release renders at most
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from typing import TYPE_CHECKING
 
-from .. import charts
+from .. import charts, kube
 from ..canonical import canonical_json
 from ..helm import HelmError
 
@@ -23,6 +24,20 @@ RENDER_INPUTS = ("spec.chart", "spec.name", "spec.namespace", "chart_version", "
                  "secret_values")
 _renders: dict[str, str | Exception] = {}
 _lock = threading.Lock()
+
+
+CONFLICT = re.compile(r'(\w+) "([^"]+)" in namespace "([^"]*)" exists and cannot be imported into the current release')
+
+
+def adopted_conflict(stderr: str, adopt: list[str], namespace: str) -> bool:
+    """Helm refuses to install over a live object it does not own; pre_exec adopts the objects
+    the spec lists before the install, so for those the render goes on without that check."""
+    found = CONFLICT.search(stderr)
+    if not found:
+        return False
+    kind, name, ns = found.groups()
+    return any(kube.parse_ref(ref, namespace) == kube.ObjectRef(kind=kind, name=name, namespace=ns or namespace)
+               for ref in adopt)
 
 
 class RenderError(ValueError):
@@ -43,14 +58,21 @@ def manifest(inputs: "ChartInputs") -> str:
         found = _renders.get(key)
     if found is None:
         spec = inputs.spec
+        chart, values = charts.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values]
         try:
-            found = inputs.helm.upgrade_install(
-                spec.name, spec.namespace, charts.chart_ref(spec, inputs.base_dir),
-                [inputs.values, inputs.secret_values], atomic=False, wait=False, timeout=spec.timeout,
-                force=False, dry_run=True, create_namespace=True,
-            ).get("manifest") or ""
+            try:
+                found = inputs.helm.upgrade_install(
+                    spec.name, spec.namespace, chart, values, atomic=False, wait=False, timeout=spec.timeout,
+                    force=False, dry_run=True, create_namespace=True,
+                ).get("manifest") or ""
+            except HelmError as err:
+                if not adopted_conflict(err.stderr, spec.adopt, spec.namespace):
+                    raise
+                found = inputs.helm.template(spec.name, spec.namespace, chart, values)
         except (HelmError, ValueError, OSError) as err:
             reason = err.stderr if isinstance(err, HelmError) else str(err)
+            if CONFLICT.search(reason):
+                reason += "; list that object in the chart's adopt: to hand it over to Helm before the install"
             found = RenderError(f"chart {spec.chart_label} cannot be rendered with these values: {reason}")
         with _lock:
             _renders[key] = found
