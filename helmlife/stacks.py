@@ -6,8 +6,10 @@ preview output is the only place a reviewer sees them.
 """
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -41,6 +43,35 @@ class StackConfigError(ValueError):
 
 
 BASE_FILE = "stacks/base.yaml"
+# `${VAR}` or `${VAR:-default}`, expanded in `chart.repo` only (see expand_env).
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """`${VAR}` and `${VAR:-default}` replaced from `env`, as a POSIX shell would (an empty
+    VAR takes the default too). A repository's host and port differ per machine (the local
+    cluster's `HELMLIFE_REPO_PORT`, a CI mirror) while the chart pin stays the same, so
+    repository URLs may name variables; nothing else in a stack file does, so a `$` in a value
+    never changes meaning. An unset variable without a default is an error, not an empty string."""
+
+    def one(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        value = env.get(name)
+        if value:
+            return value
+        if default is not None:
+            return default
+        raise ValueError(f"{m.group(0)}: environment variable {name} is not set; set it, or write "
+                         f"${{{name}:-DEFAULT}} to give a default")
+
+    return ENV_REFERENCE.sub(one, text)
+
+
+def _expand_repo(entry: Any, env: Mapping[str, str]) -> Any:
+    chart = entry.get("chart") if isinstance(entry, dict) else None
+    if not isinstance(chart, dict) or not isinstance(chart.get("repo"), str):
+        return entry
+    return {**entry, "chart": {**chart, "repo": expand_env(chart["repo"], env)}}
 
 
 def load_base(project_dir: Path) -> dict[str, dict[str, Any]]:
@@ -62,9 +93,12 @@ def with_base(entry: Any, base: dict[str, dict[str, Any]]) -> Any:
     return deep_merge({"name": entry["name"], **base[entry["name"]]}, entry)
 
 
-def parse_stack_config(stack: str, raw: dict[str, Any],
-                       base: dict[str, dict[str, Any]] | None = None) -> tuple[StackConfig, list[ChartSpec]]:
-    """Validate the whole config and every chart, reporting all problems at once."""
+def parse_stack_config(stack: str, raw: dict[str, Any], base: dict[str, dict[str, Any]] | None = None,
+                       env: Mapping[str, str] | None = None) -> tuple[StackConfig, list[ChartSpec]]:
+    """Validate the whole config and every chart, reporting all problems at once.
+
+    `env` (default: this process's environment) expands `${VAR:-default}` in `chart.repo`."""
+    env = os.environ if env is None else env
     try:
         cfg = StackConfig.model_validate(raw)
     except ValidationError as err:
@@ -74,9 +108,12 @@ def parse_stack_config(stack: str, raw: dict[str, Any],
     for i, entry in enumerate(cfg.charts):
         label = f"stack {stack!r}, chart {entry.get('name', f'#{i}')!r}"
         try:
-            spec = ChartSpec.model_validate(with_base(entry, base or {}))
+            spec = ChartSpec.model_validate(_expand_repo(with_base(entry, base or {}), env))
         except ValidationError as err:
             problems.append(format_validation_error(err, label))
+            continue
+        except ValueError as err:
+            problems.append(f"invalid chart spec for {label}:\n  - chart.repo: {err}")
             continue
         plain = [f"values.{j}" for j, v in enumerate(spec.values) if v.secret and v.secret_config is None]
         if plain:
