@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -39,6 +40,13 @@ class Action(str, Enum):
     deploy = "deploy"
     destroy = "destroy"
     skip = "skip"
+
+
+class NamespaceDeletion(str, Enum):
+    """What destroy does with the release namespace (pre_exec's delete, after the uninstall)."""
+
+    never = "never"
+    if_created_and_empty = "if_created_and_empty"
 
 
 class _Model(BaseModel):
@@ -136,6 +144,10 @@ class ChartSpec(_Model):
     ] = Field(description="A local chart path, or {repo, name, version} for a repository chart.")
     namespace: str = "default"
     create_namespace: bool = False
+    delete_namespace: NamespaceDeletion = Field(
+        default=NamespaceDeletion.never,
+        description="if_created_and_empty: destroy deletes the namespace when helmlife created it and it is empty.",
+    )
     action: Action = Action.deploy
     atomic: bool = True
     force_upgrade: bool = False
@@ -181,6 +193,13 @@ class ChartSpec(_Model):
     def _namespace(cls, v: str) -> str:
         if len(v) > 63 or not DNS1123_LABEL.match(v):
             raise ValueError(f"{v!r} is not a valid namespace; use at most 63 lowercase letters, digits and '-'")
+        return v
+
+    @field_validator("delete_namespace")
+    @classmethod
+    def _only_created(cls, v: NamespaceDeletion, info: ValidationInfo) -> NamespaceDeletion:
+        if v is NamespaceDeletion.if_created_and_empty and not info.data.get("create_namespace"):
+            raise ValueError("if_created_and_empty needs create_namespace: true (helmlife deletes only namespaces it created)")
         return v
 
     @field_validator("last_breaking_version_requiring_restart")
