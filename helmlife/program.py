@@ -36,7 +36,8 @@ def deploy_stack(
         spec = _with_secret_config(spec, raw)
         cls = (components or {}).get(spec.name, LifecycleChart)
         chart = cls(spec.name, spec, kubeconfig=kubeconfig, kube_context=cfg.kube_context,
-                    hooks=(hooks or {}).get(spec.name), project_dir=base)
+                    hooks=(hooks or {}).get(spec.name), project_dir=base,
+                    depends_on=[built[name] for name in spec.depends_on])  # specs come in dependency order
         built[spec.name] = chart
         if chart.release is not None:
             pulumi.export(f"{spec.name}", {

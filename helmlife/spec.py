@@ -168,6 +168,10 @@ class ChartSpec(_Model):
     )
     http_checks: list[HttpCheck] = Field(default_factory=list)
     validate_workloads: bool = Field(default=True, description="Wait for the release's workloads to be Ready.")
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Charts (by name, in the same stack) whose validate step must pass before this chart's steps run.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -221,6 +225,16 @@ class ChartSpec(_Model):
         for name in v or []:
             if "." not in name or not DNS1123_SUBDOMAIN.match(name):
                 raise ValueError(f"{name!r} is not a CRD name; use <plural>.<group>, e.g. widgets.example.com")
+        return v
+
+    @field_validator("depends_on")
+    @classmethod
+    def _chart_names(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        for name in v:
+            if not DNS1123_LABEL.match(name):
+                raise ValueError(f"{name!r} is not a chart name; list the `name`s of other charts in this stack")
+            if name == info.data.get("name"):
+                raise ValueError(f"{name!r} is this chart itself; a chart cannot wait for its own validate step")
         return v
 
     @field_validator("adopt")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .spec import ChartSpec, format_validation_error
+from .spec import Action, ChartSpec, format_validation_error
 from .values import deep_merge
 
 
@@ -124,9 +125,51 @@ def parse_stack_config(stack: str, raw: dict[str, Any], base: dict[str, dict[str
                     "and write `secret_config: KEY` instead of `value`" for field in plain))
             continue
         specs.append(spec)
+    problems += dependency_problems(stack, specs, {str(c.get("name")) for c in cfg.charts})
     if problems:
         raise StackConfigError("\n".join(problems))
-    return cfg, specs
+    return cfg, in_dependency_order(specs)
+
+
+def dependency_problems(stack: str, specs: list[ChartSpec], declared: set[str]) -> list[str]:
+    """`depends_on` naming a chart the stack does not have, one that is being destroyed, or a
+    cycle: each message names both ends, since either may be the one to fix. (`declared`: every
+    chart name in the stack, including charts whose own spec is invalid and reported already.)"""
+    by_name = {s.name: s for s in specs}
+    found: list[str] = []
+    for spec in specs:
+        for dep in spec.depends_on:
+            where = f"invalid chart spec for stack {stack!r}, chart {spec.name!r}:\n  - depends_on: {dep!r}"
+            if dep not in declared:
+                found.append(f"{where} is not a chart of this stack (charts: {', '.join(sorted(declared))}); "
+                             "fix the name or add that chart")
+            elif dep not in by_name:
+                continue
+            elif by_name[dep].action is Action.destroy and spec.action is not Action.destroy:
+                found.append(f"{where} has action: destroy, so {spec.name!r} would wait for a chart that is "
+                             f"being removed; drop the dependency or destroy {spec.name!r} too")
+    graph = {s.name: [d for d in s.depends_on if d in by_name] for s in specs}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as err:
+        cycle = err.args[1]
+        found.append(f"invalid stack {stack!r}: depends_on forms a cycle {' -> '.join(repr(n) for n in cycle)}, "
+                     "so none of these charts could ever start; remove one of these dependencies")
+    return found
+
+
+def in_dependency_order(specs: list[ChartSpec]) -> list[ChartSpec]:
+    """The stack's order, except that a chart comes after the charts it depends on (the program
+    needs their step resources to wait for)."""
+    done: set[str] = set()
+    ordered: list[ChartSpec] = []
+    pending = list(specs)
+    while pending:  # dependency_problems ruled out cycles and unknown names
+        spec = next(s for s in pending if all(d in done for d in s.depends_on))
+        pending.remove(spec)
+        ordered.append(spec)
+        done.add(spec.name)
+    return ordered
 
 
 def read_kubeconfig(cfg: StackConfig, project_dir: Path, env_path: str | None, override: str | None = None) -> str:

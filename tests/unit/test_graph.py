@@ -150,3 +150,26 @@ def test_secret_config_outputs_never_enter_the_spec_input(mocks: Mocks):
         assert rel.inputs["spec"]["values"] == [{"key": "token", "secret": True, "value": "[secret]"}]
 
     return all_registered(chart).apply(check)
+
+
+@pulumi.runtime.test
+def test_depends_on_waits_for_the_other_charts_validate(mocks: Mocks):
+    op = _build({"name": "op", "chart": "charts/demo-operator/1.0.0"})
+    app = _build({"name": "app", "chart": "charts/demo-app", "depends_on": ["op"]}, depends_on=[op])
+    assert app.waits_for == [op]
+
+    def check(_: Any) -> None:
+        order = [r.name for r in mocks.resources]
+        assert order.index("op-validate") < order.index("app-check-prerequisites")
+
+    return pulumi.Output.all(all_registered(op), all_registered(app)).apply(check)
+
+
+def test_depends_on_names_need_the_charts(mocks: Mocks) -> None:
+    from helmlife.spec import SpecError
+
+    with pytest.raises(SpecError, match=r"depends_on names 'op'; pass those LifecycleCharts as depends_on="):
+        _build({"name": "app", "chart": "charts/demo-app", "depends_on": ["op"]})
+    gone = _build({"name": "op", "chart": "charts/demo-operator/1.0.0", "action": "destroy"})
+    with pytest.raises(SpecError, match=r"depends on 'op', whose action is destroy"):
+        _build({"name": "app", "chart": "charts/demo-app"}, depends_on=[gone])

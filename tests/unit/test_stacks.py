@@ -53,3 +53,43 @@ def test_shipped_stacks_follow_the_local_cluster(stack: str) -> None:
     _, specs = parse_stack_config(stack, raw, load_base(ROOT), env={"HELMLIFE_REPO_PORT": "8883"})
     repos = {s.chart.repo for s in specs if hasattr(s.chart, "repo")}
     assert repos == {"http://127.0.0.1:8883"}
+
+
+def chart(name: str, *deps: str, **extra) -> dict:
+    return {"name": name, "chart": "charts/demo-app", "depends_on": list(deps), **extra}
+
+
+def test_depends_on_orders_the_charts() -> None:
+    _, specs = parse_stack_config("dev", {"charts": [chart("app", "db", "op"), chart("op"), chart("db", "op")]})
+    assert [s.name for s in specs] == ["op", "db", "app"]
+
+
+def test_depends_on_unknown_name_names_both_charts() -> None:
+    with pytest.raises(StackConfigError) as err:
+        parse_stack_config("dev", {"charts": [chart("app", "operator"), chart("op")]})
+    text = str(err.value)
+    assert "stack 'dev', chart 'app'" in text and "depends_on: 'operator' is not a chart of this stack" in text
+    assert "(charts: app, op)" in text
+
+
+def test_depends_on_cycle_names_the_charts_in_it() -> None:
+    with pytest.raises(StackConfigError) as err:
+        parse_stack_config("dev", {"charts": [chart("a", "b"), chart("b", "c"), chart("c", "a"), chart("d", "a")]})
+    text = str(err.value)
+    assert "stack 'dev': depends_on forms a cycle" in text
+    assert all(f"'{n}'" in text.split("cycle")[1] for n in "abc") and "'d'" not in text.split("cycle")[1]
+
+
+def test_depends_on_itself_or_on_a_destroyed_chart() -> None:
+    with pytest.raises(StackConfigError, match=r"depends_on: 'a' is this chart itself"):
+        parse_stack_config("dev", {"charts": [chart("a", "a")]})
+    with pytest.raises(StackConfigError, match=r"chart 'app':\n  - depends_on: 'op' has action: destroy"):
+        parse_stack_config("dev", {"charts": [chart("app", "op"), chart("op", action="destroy")]})
+    _, specs = parse_stack_config("dev", {"charts": [chart("app", "op", action="destroy"), chart("op", action="destroy")]})
+    assert len(specs) == 2
+
+
+def test_depends_on_an_invalid_chart_reports_only_that_chart() -> None:
+    with pytest.raises(StackConfigError) as err:
+        parse_stack_config("dev", {"charts": [chart("app", "op"), chart("op", timeout="soon")]})
+    assert "chart 'op'" in str(err.value) and "not a chart of this stack" not in str(err.value)
