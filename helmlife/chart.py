@@ -24,14 +24,14 @@ from pulumi.dynamic import Resource
 from . import charts
 from .canonical import canonical_json
 from .hooks import Hooks, hook_ref
-from .spec import Action, ChartSpec, SpecError, parse_spec
+from .spec import Action, ChartSpec, RepoChart, SpecError, parse_spec
 from .steps import HOOK_EVENTS, LIFECYCLE, StepDef
 from .steps.base import StepProvider
 from .values import split_values
 
 TYPE_TOKEN = "helmlife:index:LifecycleChart"
 STEP_MODULE = "helmlife"  # step resources are typed pulumi-python:dynamic/helmlife:<StepType>
-SECRET_INPUTS = ("kubeconfig", "secret_values", "values_digest")
+SECRET_INPUTS = ("kubeconfig", "secret_values", "values_digest", "repo_auth")
 
 
 class _StepResource(Resource):
@@ -140,6 +140,9 @@ class LifecycleChart(pulumi.ComponentResource):
         }
         if kube_context:
             common["kube_context"] = kube_context
+        chart = self.spec.chart
+        if isinstance(chart, RepoChart) and (chart.password is not None or chart.ca is not None):
+            common["repo_auth"] = pulumi.Output.secret({"password": chart.password, "ca": chart.ca})
         for step in LIFECYCLE:
             props = {
                 **common,

@@ -60,11 +60,24 @@ class LocalChart(_Model):
 
 
 class RepoChart(_Model):
-    """A chart from an HTTP chart repository, always pinned to a version."""
+    """A chart from an HTTP(S) chart repository or an OCI registry, always pinned to a version.
 
-    repo: str = Field(description="Repository base URL, e.g. https://charts.example.com")
+    Private sources take a username and a password that never sits in the spec: it comes from a
+    secret stack config key (`password_secret_config`) or, in code, a secret Output
+    (`password`), and travels to the steps as an encrypted input of its own. A CA bundle
+    (`ca_file`, or `ca_config` naming a stack config key with the PEM) verifies TLS.
+    """
+
+    repo: str = Field(description="Repository base URL (http(s)://host/path) or registry path (oci://host/path).")
     name: str = Field(description="Chart name inside the repository.")
     version: str = Field(description="Exact chart version (semver).")
+    username: str | None = Field(default=None, description="User for basic auth / registry login.")
+    password_secret_config: str | None = Field(
+        default=None, description="Secret stack config key holding the password (pulumi config set --secret KEY ...).")
+    password: Any = Field(default=None, description="In code only: the password as a secret Output.")
+    ca_file: str | None = Field(default=None, description="PEM CA bundle for TLS, relative to the project.")
+    ca_config: str | None = Field(default=None, description="Stack config key holding a PEM CA bundle.")
+    ca: Any = Field(default=None, description="In code only: PEM CA bundle content (a string or an Output).")
 
     @field_validator("repo")
     @classmethod
@@ -79,6 +92,37 @@ class RepoChart(_Model):
         if not SEMVER.match(v):
             raise ValueError(f"{v!r} is not an exact semver version (e.g. 1.2.3); ranges are not accepted so stacks stay reproducible")
         return v
+
+    @model_validator(mode="after")
+    def _access(self) -> "RepoChart":
+        if self.password is not None and self.password_secret_config is not None:
+            raise ValueError("set either password (in code) or password_secret_config, not both")
+        if self.has_password != bool(self.username):
+            raise ValueError("username and a password go together; set username and password_secret_config")
+        if sum(x is not None for x in (self.ca_file, self.ca_config, self.ca)) > 1:
+            raise ValueError("set one of ca_file, ca_config or ca (in code)")
+        return self
+
+    @property
+    def is_oci(self) -> bool:
+        return self.repo.startswith("oci://")
+
+    @property
+    def has_password(self) -> bool:
+        return self.password is not None or self.password_secret_config is not None
+
+    @property
+    def private(self) -> bool:
+        """Needs a private helm repository config (credentials or a CA) instead of `--repo URL`."""
+        return self.has_password or any(x is not None for x in (self.ca_file, self.ca_config, self.ca))
+
+    def public_doc(self) -> dict[str, Any]:
+        """As step inputs carry it: the password and CA content given in code or resolved from
+        config travel in the encrypted `repo_auth` input; here they are only marked."""
+        resolved = {"password": self.password_secret_config, "ca": self.ca_config}  # from config, by the program
+        return {**self.model_dump(mode="json", exclude={"password", "ca"}),
+                **{k: SECRET_MARK if getattr(self, k) is not None and resolved[k] is None else None
+                   for k in ("password", "ca")}}
 
 
 def _chart_kind(v: Any) -> str:
@@ -248,7 +292,8 @@ class ChartSpec(_Model):
     def public_doc(self) -> dict[str, Any]:
         """The spec as step inputs carry it: secret values masked, since their content travels
         apart as an encrypted input and this copy is shown in previews."""
-        doc = self.model_dump(mode="json", exclude={"values"})
+        doc = self.model_dump(mode="json", exclude={"values", "chart"})
+        doc["chart"] = self.chart.public_doc() if isinstance(self.chart, RepoChart) else self.chart.model_dump(mode="json")
         doc["values"] = [{**v.model_dump(mode="json", exclude={"value", "secret_config"}), "secret_config": None,
                           "value": SECRET_MARK if v.secret else v.value} for v in self.values]
         return doc

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .spec import Action, ChartSpec, format_validation_error
+from .spec import Action, ChartSpec, RepoChart, format_validation_error
 from .values import deep_merge
 
 
@@ -116,13 +116,16 @@ def parse_stack_config(stack: str, raw: dict[str, Any], base: dict[str, dict[str
         except ValueError as err:
             problems.append(f"invalid chart spec for {label}:\n  - chart.repo: {err}")
             continue
-        plain = [f"values.{j}" for j, v in enumerate(spec.values) if v.secret and v.secret_config is None]
+        plain = [(f"values.{j}", "a value marked secret", "secret_config: KEY` instead of `value")
+                 for j, v in enumerate(spec.values) if v.secret and v.secret_config is None]
+        if isinstance(spec.chart, RepoChart) and spec.chart.password is not None:
+            plain.append(("chart.password", "a password", "password_secret_config: KEY` instead of `password"))
         if plain:
             problems.append(
                 f"invalid chart spec for {label}:\n" + "\n".join(
-                    f"  - {field}: a value marked secret but written in the stack file is stored in plain text "
+                    f"  - {field}: {what} written in the stack file is stored in plain text "
                     "(in the file and in Pulumi's update history); store it with `pulumi config set --secret KEY VALUE` "
-                    "and write `secret_config: KEY` instead of `value`" for field in plain))
+                    f"and write `{fix}" for field, what, fix in plain))
             continue
         specs.append(spec)
     problems += dependency_problems(stack, specs, {str(c.get("name")) for c in cfg.charts})

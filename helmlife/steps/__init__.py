@@ -16,7 +16,7 @@ from . import check_prerequisites, crd_cleanup, post_exec, pre_exec, release, va
 from .contract import StepModule
 
 # Recorded on every step without re-running it: delete needs current credentials and names.
-CREDENTIALS = ("kubeconfig", "kube_context")
+CREDENTIALS = ("kubeconfig", "kube_context", "repo_auth")
 RENAME = ("spec.name", "spec.namespace")
 
 

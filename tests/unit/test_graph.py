@@ -173,3 +173,23 @@ def test_depends_on_names_need_the_charts(mocks: Mocks) -> None:
     gone = _build({"name": "op", "chart": "charts/demo-operator/1.0.0", "action": "destroy"})
     with pytest.raises(SpecError, match=r"depends on 'op', whose action is destroy"):
         _build({"name": "app", "chart": "charts/demo-app"}, depends_on=[gone])
+
+
+@pulumi.runtime.test
+def test_repository_password_is_a_secret_input_and_only_marked_in_the_spec(mocks: Mocks):
+    chart = _build({"name": "priv", "chart": {"repo": "https://charts.example.com", "name": "c", "version": "1.0.0",
+                                              "username": "u", "password": "hunter2-in-code", "ca": "PEM"}})
+    release = chart.steps["release"]
+
+    def check(args: list[Any]) -> None:
+        auth, secret = args
+        assert auth == {"password": "hunter2-in-code", "ca": "PEM"} and secret
+        rel = next(r for r in mocks.resources if r.name == "priv-release")
+        assert "hunter2-in-code" not in repr(rel.inputs["spec"])
+        assert rel.inputs["spec"]["chart"]["password"] == "[secret]"
+
+    async def is_secret(out: pulumi.Output[Any]) -> bool:
+        return await out.is_secret()
+
+    return pulumi.Output.all(release.repo_auth,  # type: ignore[attr-defined]
+                             pulumi.Output.from_input(is_secret(release.repo_auth))).apply(check)  # type: ignore[attr-defined]
