@@ -16,6 +16,7 @@ never read or written for them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -123,12 +124,21 @@ PRIVATE_REPO_NAME = "helmlife"  # the one entry of a call's own repositories.yam
 
 class Helm:
     """One release's helm: every call uses the kubeconfig content given here, and repository
-    charts are fetched with `access` (the chart source's credentials and CA), if any."""
+    charts are fetched with `access` (the chart source's credentials and CA), if any.
 
-    def __init__(self, kubeconfig: str, context: str | None = None, access: RepoAccess | None = None) -> None:
+    `access` may be a function, called on the first chart fetch: calls that need no chart
+    (uninstall at destroy) never read a CA file that may be gone by then."""
+
+    def __init__(self, kubeconfig: str, context: str | None = None,
+                 access: RepoAccess | Callable[[], RepoAccess] | None = None) -> None:
         self._kubeconfig = kubeconfig
         self._context = context
-        self.access = access or RepoAccess()
+        self._access = access
+
+    @functools.cached_property
+    def access(self) -> RepoAccess:
+        found = self._access() if callable(self._access) else self._access
+        return found or RepoAccess()
 
     def run(self, *args: str, timeout: float | None = None, stdin: str | None = None) -> str:
         with private_file(self._kubeconfig, ".kubeconfig") as kc:

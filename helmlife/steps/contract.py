@@ -74,7 +74,8 @@ class StepInputs(BaseModel):
 
     @cached_property
     def helm(self) -> Helm:
-        return Helm(self.kubeconfig, self.kube_context, charts.repo_access(self.spec, self.base_dir, self.repo_auth))
+        return Helm(self.kubeconfig, self.kube_context,
+                    lambda: charts.repo_access(self.spec, self.base_dir, self.repo_auth))
 
     def hook_context(self, event: str, **extra: Any) -> HookContext:
         return HookContext(

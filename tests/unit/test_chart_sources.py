@@ -153,3 +153,11 @@ def test_missing_file_dependency_names_chart_and_dependency(tmp_path: Path) -> N
 def test_chart_without_dependencies_is_used_in_place(fake_helm: Path) -> None:
     assert dependencies.resolved(ROOT / "charts" / "demo-app") == (ROOT / "charts" / "demo-app").resolve()
     assert not fake_helm.exists()  # not even `helm dependency list`
+
+
+def test_uninstall_never_reads_the_chart_source(fake_helm: Path, tmp_path: Path) -> None:
+    """At destroy the CA file may be gone; only fetching a chart needs it."""
+    def gone() -> RepoAccess:
+        raise AssertionError("repository access read for an uninstall")
+
+    assert Helm("kubeconfig", access=gone).uninstall("r", "ns", "1m") is True
