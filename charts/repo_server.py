@@ -2,7 +2,9 @@
 
 Packaged charts are build output, not source, so they are not committed: this module
 packages ``charts/repo-src/<name>/<version>/`` on demand with the standard library
-only (no ``helm`` binary needed) and serves the result over plain HTTP.
+only (no ``helm`` binary needed) and serves the result over plain HTTP, or, like a private
+repository, over HTTPS (``tls=(certfile, keyfile)``) and/or behind basic auth
+(``auth=(user, password)``; a request without them gets 401).
 
 The build is deterministic (sorted entries, fixed mtimes and owners, fixed
 timestamps), so the sha256 digests in ``index.yaml`` are stable from run to run and
@@ -12,12 +14,15 @@ a test can compare them against a previous build.
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
 import gzip
 import hashlib
+import hmac
 import http.server
 import io
 import pathlib
+import ssl
 import tarfile
 import threading
 from typing import Any, Callable
@@ -117,28 +122,56 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         ".yaml": "text/yaml",
     }
 
+    # "user:password" when the repository is private; None serves everyone.
+    credentials: str | None = None
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base-class signature
         pass
 
+    def _authorized(self) -> bool:
+        if self.credentials is None:
+            return True
+        expected = "Basic " + base64.b64encode(self.credentials.encode()).decode()
+        return hmac.compare_digest(self.headers.get("Authorization", ""), expected)
 
-def _make_server(dest: pathlib.Path, port: int) -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(_QuietHandler, directory=str(pathlib.Path(dest).resolve()))
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    def send_head(self) -> Any:
+        if not self._authorized():
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="helmlife test repository"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        return super().send_head()
+
+
+def _make_server(dest: pathlib.Path, port: int, auth: tuple[str, str] | None = None,
+                 tls: tuple[str, str] | None = None) -> http.server.ThreadingHTTPServer:
+    handler_class = type("_Handler", (_QuietHandler,), {"credentials": ":".join(auth) if auth else None})
+    handler = functools.partial(handler_class, directory=str(pathlib.Path(dest).resolve()))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server
 
 
 def _url(server: http.server.ThreadingHTTPServer) -> str:
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}"
+    scheme = "https" if isinstance(server.socket, ssl.SSLSocket) else "http"
+    return f"{scheme}://{host}:{port}"
 
 
-def serve_repo(dest: pathlib.Path, port: int = 0) -> tuple[str, Callable[[], None]]:
-    """Serve ``dest`` over HTTP on 127.0.0.1 from a daemon thread.
+def serve_repo(dest: pathlib.Path, port: int = 0, auth: tuple[str, str] | None = None,
+               tls: tuple[str, str] | None = None) -> tuple[str, Callable[[], None]]:
+    """Serve ``dest`` on 127.0.0.1 from a daemon thread, over HTTPS with ``tls`` (certificate
+    and key files) and only to ``auth`` (user, password) when given.
 
     Port 0 (the default) picks a free port, so parallel tests never collide. Returns the
-    base URL (``http://127.0.0.1:PORT``, usable as a Helm repository URL) and a function
+    base URL (``http(s)://127.0.0.1:PORT``, usable as a Helm repository URL) and a function
     that stops the server and releases the port.
     """
-    server = _make_server(dest, port)
+    server = _make_server(dest, port, auth, tls)
     thread = threading.Thread(target=server.serve_forever, name="helm-repo", daemon=True)
     thread.start()
 

@@ -16,7 +16,7 @@ import hashlib
 import os
 import types
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pulumi
 from pulumi.dynamic import Resource
@@ -24,14 +24,14 @@ from pulumi.dynamic import Resource
 from . import charts, release_args
 from .canonical import canonical_json
 from .hooks import Hooks, hook_ref
-from .spec import Action, ChartSpec, parse_spec
+from .spec import Action, ChartSpec, RepoChart, SpecError, parse_spec
 from .steps import HOOK_EVENTS, LIFECYCLE, StepDef
 from .steps.base import StepProvider
 from .values import split_values
 
 TYPE_TOKEN = "helmlife:index:LifecycleChart"
 STEP_MODULE = "helmlife"  # step resources are typed pulumi-python:dynamic/helmlife:<StepType>
-SECRET_INPUTS = ("kubeconfig", "secret_values", "values_digest")
+SECRET_INPUTS = ("kubeconfig", "secret_values", "values_digest", "repo_auth")
 
 
 class _StepResource(Resource):
@@ -107,12 +107,14 @@ class LifecycleChart(pulumi.ComponentResource):
         kube_context: str | None = None,
         hooks: Hooks | None = None,
         project_dir: str | os.PathLike[str] | None = None,
+        depends_on: Sequence["LifecycleChart"] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
         if not isinstance(spec, (ChartSpec, Mapping)):  # kubernetes.helm.v3.ReleaseArgs: a migration
             spec = release_args.to_spec(spec, name)
         self.spec = parse_spec(dict(spec) if isinstance(spec, Mapping) else spec, where=f"chart {name!r}")
+        self.waits_for = self._dependencies(depends_on)
         user_hooks = hooks or Hooks()
         refs = {event: self._method_refs(event) + user_hooks.refs(event) for event in HOOK_EVENTS}
         self.steps: dict[str, _StepResource] = {}
@@ -143,6 +145,9 @@ class LifecycleChart(pulumi.ComponentResource):
         }
         if kube_context:
             common["kube_context"] = kube_context
+        chart = self.spec.chart
+        if isinstance(chart, RepoChart) and (chart.password is not None or chart.ca is not None):
+            common["repo_auth"] = pulumi.Output.secret({"password": chart.password, "ca": chart.ca})
         for step in LIFECYCLE:
             props = {
                 **common,
@@ -150,12 +155,26 @@ class LifecycleChart(pulumi.ComponentResource):
                 **{f: facts[f] for f in step.facts},
                 **{key: getattr(self.steps[src.split(".")[0]], src.split(".")[1]) for key, src in step.wires.items()},
             }
-            opts = pulumi.ResourceOptions(parent=self, depends_on=[self.steps[a] for a in step.after],
-                                          aliases=_aliases(step, name))
+            after = [self.steps[a] for a in step.after] or [c.steps["validate"] for c in self.waits_for]
+            opts = pulumi.ResourceOptions(parent=self, depends_on=after, aliases=_aliases(step, name))
             if "on_deploy_failure" in step.hooks:
                 opts = pulumi.ResourceOptions.merge(opts, _error_hook_opts(self.spec.name))
             self.steps[step.name] = STEP_RESOURCES[step.name](step, f"{name}-{step.suffix}", props, opts)
             self.step_dependencies[step.name] = list(step.after)
+
+    def _dependencies(self, charts: Sequence["LifecycleChart"]) -> list["LifecycleChart"]:
+        """The charts whose validate step this chart's first step waits for (Flux's `dependsOn`,
+        helmfile's `needs`). `spec.depends_on` names them; the program passes the objects."""
+        given = {c.spec.name: c for c in charts}
+        missing = [n for n in self.spec.depends_on if n not in given]
+        if missing:
+            raise SpecError(f"chart {self.spec.name!r}: depends_on names {', '.join(map(repr, missing))}; pass those "
+                            "LifecycleCharts as depends_on=[...]")
+        gone = [n for n, c in given.items() if c.spec.action is Action.destroy and self.spec.action is not Action.destroy]
+        if gone:
+            raise SpecError(f"chart {self.spec.name!r}: depends on {', '.join(map(repr, gone))}, whose action is destroy; "
+                            "drop the dependency or destroy this chart too")
+        return list(given.values())
 
     def _chart_facts(self, base: Path) -> dict[str, Any]:
         """Version, digest, CRDs and values, read on the deploying machine.

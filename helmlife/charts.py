@@ -5,16 +5,21 @@ Reading these on the deploying machine (not from the cluster) lets `pulumi previ
 """
 from __future__ import annotations
 
-import hashlib
+import base64
+import ssl
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .helm import ChartRef
+from . import dependencies
+from .helm import ChartRef, Helm, HelmError, RepoAccess
 from .spec import ChartSpec, LocalChart, RepoChart
+
+if TYPE_CHECKING:
+    from .steps.contract import RepoAuth
 
 
 def chart_dir(spec: ChartSpec, project_dir: Path) -> Path | None:
@@ -25,9 +30,27 @@ def chart_dir(spec: ChartSpec, project_dir: Path) -> Path | None:
 
 
 def chart_ref(spec: ChartSpec, project_dir: Path) -> ChartRef:
+    """What helm installs: the repository chart, or the local directory with its sub-charts
+    resolved (a built copy when `dependencies:` are not vendored; see helmlife/dependencies.py)."""
     if isinstance(spec.chart, RepoChart):
         return ChartRef(repo=spec.chart.repo, name=spec.chart.name, version=spec.chart.version)
-    return ChartRef(path=str(chart_dir(spec, project_dir)))
+    return ChartRef(path=str(dependencies.resolved(chart_dir(spec, project_dir))))  # type: ignore[arg-type]
+
+
+def repo_access(spec: ChartSpec, project_dir: Path, auth: "RepoAuth | None") -> RepoAccess:
+    """Credentials and CA for the chart's source: the user and `ca_file` from the spec, the
+    password and CA content from the encrypted `repo_auth` input."""
+    chart = spec.chart
+    if not isinstance(chart, RepoChart) or not chart.private:
+        return RepoAccess()
+    ca = auth.ca if auth else None
+    if chart.ca_file:
+        path = Path(chart.ca_file) if Path(chart.ca_file).is_absolute() else project_dir / chart.ca_file
+        try:
+            ca = path.read_text()
+        except OSError as err:
+            raise ValueError(f"chart.ca_file: cannot read {path} ({err.strerror}); point it at a PEM CA bundle") from None
+    return RepoAccess(username=chart.username, password=auth.password if auth else None, ca_pem=ca)
 
 
 def read_chart_yaml(directory: Path) -> dict[str, Any]:
@@ -53,11 +76,7 @@ def chart_digest(spec: ChartSpec, project_dir: Path) -> str:
     """Content hash of a local chart, so editing a template without a version bump still upgrades."""
     if isinstance(spec.chart, RepoChart):
         return f"{spec.chart.repo}/{spec.chart.name}@{spec.chart.version}"
-    root = chart_dir(spec, project_dir)
-    h = hashlib.sha256()
-    for f in sorted(p for p in root.rglob("*") if p.is_file()):  # type: ignore[union-attr]
-        h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")  # type: ignore[arg-type]
-    return h.hexdigest()[:16]
+    return dependencies.files_digest(chart_dir(spec, project_dir))  # type: ignore[arg-type]
 
 
 def crd_names_from_yaml(text: str) -> list[str]:
@@ -80,16 +99,33 @@ def local_crds(spec: ChartSpec, project_dir: Path) -> list[str]:
     return sorted(set(names))
 
 
-def repo_has_chart(chart: RepoChart, timeout: float = 10.0) -> str | None:
-    """None when the repository lists chart@version, else why not (for check_prerequisites)."""
-    if chart.repo.startswith("oci://"):
-        return None  # OCI registries have no index to consult; helm resolves at install time.
+def repo_has_chart(chart: RepoChart, helm: Helm, timeout: float = 10.0) -> str | None:
+    """None when the source has chart@version, else why not (for check_prerequisites), asked
+    with the same credentials and CA the install uses (`helm.access`). An HTTP repository's
+    index is read directly; an OCI registry has none, so helm reads the chart's metadata."""
+    if chart.is_oci:
+        ref = ChartRef(repo=chart.repo, name=chart.name, version=chart.version)
+        try:
+            helm.show_chart(ref)
+        except HelmError as err:
+            return (f"chart: cannot read {chart.repo}/{chart.name} version {chart.version} ({err.stderr}); "
+                    "check repo, name, version, username/password_secret_config and the CA")
+        return None
     url = f"{chart.repo}/index.yaml"
+    request = urllib.request.Request(url)
+    access = helm.access
+    if access.username:
+        token = base64.b64encode(f"{access.username}:{access.password or ''}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    context = ssl.create_default_context(cadata=access.ca_pem) if access.ca_pem else None
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - user-configured repo
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:  # noqa: S310 - user-configured repo
             index = yaml.safe_load(resp.read()) or {}
+    except urllib.error.HTTPError as err:
+        hint = "check username and password_secret_config" if err.code in (401, 403) else "check the URL"
+        return f"chart.repo: cannot read {url} (HTTP {err.code} {err.reason}); {hint}"
     except (urllib.error.URLError, OSError) as err:
-        return f"chart.repo: cannot read {url} ({getattr(err, 'reason', err)}); check the URL and network"
+        return f"chart.repo: cannot read {url} ({getattr(err, 'reason', err)}); check the URL, network and ca_file/ca_config"
     versions = [str(e.get("version")) for e in (index.get("entries") or {}).get(chart.name, [])]
     if not versions:
         return f"chart.name: {chart.name!r} is not in {chart.repo}; the repository lists {sorted(index.get('entries') or {})}"

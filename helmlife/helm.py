@@ -2,21 +2,29 @@
 
 helmlife runs helm itself (rather than through the pulumi-kubernetes provider, which could
 not be built from a registry on our machines, see docs/toolchain.md) so the release step
-is an ordinary dynamic-provider resource like the other lifecycle steps. Kubeconfig and
-values reach helm through 0600 temporary files that are removed after each call; nothing
-secret is ever put on a command line or in a log.
+is an ordinary dynamic-provider resource like the other lifecycle steps. Kubeconfig, values
+and chart-source credentials reach helm through 0600 temporary files (in a 0700 directory)
+that are removed after each call, or through stdin; nothing secret is ever put on a command
+line or in a log.
+
+A private chart source gets a repository config of its own per call: for an HTTP(S)
+repository a `repositories.yaml` holding the credentials and CA file, refreshed with `helm
+repo update` and referenced as `helmlife/<chart>`; for an OCI registry a registry config that
+`helm registry login --password-stdin` fills. helm's own repository and registry configs are
+never read or written for them.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -38,14 +46,38 @@ class ChartRef:
     name: str | None = None
     version: str | None = None
 
+    @property
+    def is_oci(self) -> bool:
+        return bool(self.repo and self.repo.startswith("oci://"))
+
     def args(self) -> list[str]:
+        """The chart on helm's command line for a public source (no credentials, no CA)."""
         if self.path:
             return [self.path]
         assert self.repo and self.name and self.version
+        if self.is_oci:
+            return [f"{self.repo}/{self.name}", "--version", self.version]
         return [self.name, "--repo", self.repo, "--version", self.version]
 
 
+@dataclass(frozen=True)
+class RepoAccess:
+    """How to reach a private chart repository or registry: basic credentials and a CA bundle."""
+
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_pem: str | None = None
+
+    @property
+    def private(self) -> bool:
+        return bool(self.username or self.ca_pem)
+
+
 def helm_binary() -> str:
+    """$HELMLIFE_HELM if set (a helm other than the first on PATH, which the Automation API
+    reorders: it puts the pulumi binary's directory first), else helm on PATH."""
+    if os.environ.get("HELMLIFE_HELM"):
+        return os.environ["HELMLIFE_HELM"]
     found = shutil.which("helm")
     if not found:
         root = os.environ.get("HELMLIFE_ROOT")
@@ -57,34 +89,98 @@ def helm_binary() -> str:
 
 
 @contextlib.contextmanager
-def private_file(content: str, suffix: str) -> Iterator[str]:
-    fd, path = tempfile.mkstemp(prefix="helmlife-", suffix=suffix)
+def private_file(content: str, suffix: str, directory: str | None = None) -> Iterator[str]:
+    fd, path = tempfile.mkstemp(prefix="helmlife-", suffix=suffix, dir=directory)
     try:
+        os.chmod(path, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(content)
-        os.chmod(path, 0o600)
         yield path
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
 
 
-class Helm:
-    """One cluster's helm: every call uses the kubeconfig content given here."""
+@contextlib.contextmanager
+def private_dir() -> Iterator[str]:
+    """A 0700 scratch directory for one call's credentials and caches, removed afterwards."""
+    path = tempfile.mkdtemp(prefix="helmlife-")  # mkdtemp makes it 0700
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
-    def __init__(self, kubeconfig: str, context: str | None = None) -> None:
+
+def run_helm(args: list[str], stdin: str | None = None, timeout: float | None = None) -> str:
+    """helm with `args`; stdout, or HelmError with helm's own explanation."""
+    proc = subprocess.run([helm_binary(), *args], capture_output=True, text=True, input=stdin, timeout=timeout)
+    if proc.returncode != 0:
+        raise HelmError(list(args), proc.stderr or proc.stdout)
+    return proc.stdout
+
+
+PRIVATE_REPO_NAME = "helmlife"  # the one entry of a call's own repositories.yaml
+
+
+class Helm:
+    """One release's helm: every call uses the kubeconfig content given here, and repository
+    charts are fetched with `access` (the chart source's credentials and CA), if any.
+
+    `access` may be a function, called on the first chart fetch: calls that need no chart
+    (uninstall at destroy) never read a CA file that may be gone by then."""
+
+    def __init__(self, kubeconfig: str, context: str | None = None,
+                 access: RepoAccess | Callable[[], RepoAccess] | None = None) -> None:
         self._kubeconfig = kubeconfig
         self._context = context
+        self._access = access
 
-    def run(self, *args: str, timeout: float | None = None) -> str:
+    @functools.cached_property
+    def access(self) -> RepoAccess:
+        found = self._access() if callable(self._access) else self._access
+        return found or RepoAccess()
+
+    def run(self, *args: str, timeout: float | None = None, stdin: str | None = None) -> str:
         with private_file(self._kubeconfig, ".kubeconfig") as kc:
-            cmd = [helm_binary(), *args, "--kubeconfig", kc]
+            cmd = [*args, "--kubeconfig", kc]
             if self._context:
                 cmd += ["--kube-context", self._context]
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        if proc.returncode != 0:
-            raise HelmError(list(args), proc.stderr or proc.stdout)
-        return proc.stdout
+            return run_helm(cmd, stdin=stdin, timeout=timeout)
+
+    @contextlib.contextmanager
+    def chart_args(self, chart: ChartRef) -> Iterator[list[str]]:
+        """The chart's part of a helm command line, with whatever private config it needs
+        prepared for the duration of the call."""
+        if chart.path or not self.access.private:
+            yield chart.args()
+            return
+        assert chart.repo and chart.name and chart.version
+        with private_dir() as scratch:
+            ca_args: list[str] = []
+            if self.access.ca_pem:
+                ca = os.path.join(scratch, "ca.pem")
+                Path(ca).write_text(self.access.ca_pem)
+                ca_args = ["--ca-file", ca]
+            if chart.is_oci:
+                args = [f"{chart.repo}/{chart.name}", "--version", chart.version, *ca_args]
+                if self.access.username:
+                    config = os.path.join(scratch, "registry.json")
+                    host = chart.repo.removeprefix("oci://").split("/", 1)[0]
+                    run_helm(["registry", "login", host, "--username", self.access.username, "--password-stdin",
+                              "--registry-config", config, *ca_args], stdin=self.access.password or "")
+                    args += ["--registry-config", config]
+                yield args
+                return
+            entry = {"name": PRIVATE_REPO_NAME, "url": chart.repo}
+            if self.access.username:
+                entry.update(username=self.access.username, password=self.access.password or "")
+            if ca_args:
+                entry["caFile"] = ca_args[1]
+            with private_file(yaml.safe_dump({"apiVersion": "", "repositories": [entry]}), ".repositories.yaml",
+                              scratch) as repos:
+                where = ["--repository-config", repos, "--repository-cache", os.path.join(scratch, "cache")]
+                run_helm(["repo", "update", PRIVATE_REPO_NAME, *where])
+                yield [f"{PRIVATE_REPO_NAME}/{chart.name}", "--version", chart.version, *where]
 
     def upgrade_install(
         self,
@@ -103,9 +199,10 @@ class Helm:
         """Install or upgrade; returns helm's JSON description of the resulting release."""
         with contextlib.ExitStack() as stack:
             files = [stack.enter_context(private_file(yaml.safe_dump(v), ".values.yaml")) for v in values if v]
+            chart_args = stack.enter_context(self.chart_args(chart))
             # --reset-values: the spec declares every value; without it helm reuses the previous
             # release's values whenever none are given, keeping changes made by hand.
-            args = ["upgrade", release, *chart.args(), "--install", "--reset-values", "-n", namespace,
+            args = ["upgrade", release, *chart_args, "--install", "--reset-values", "-n", namespace,
                     "--timeout", timeout, "-o", "json"]
             for f in files:
                 args += ["-f", f]
@@ -126,7 +223,8 @@ class Helm:
         but without install's check that live objects belong to the release."""
         with contextlib.ExitStack() as stack:
             files = [stack.enter_context(private_file(yaml.safe_dump(v), ".values.yaml")) for v in values if v]
-            args = ["template", release, *chart.args(), "-n", namespace, "--dry-run=server"]
+            chart_args = stack.enter_context(self.chart_args(chart))
+            args = ["template", release, *chart_args, "-n", namespace, "--dry-run=server"]
             for f in files:
                 args += ["-f", f]
             return self.run(*args)
@@ -145,4 +243,10 @@ class Helm:
         return True
 
     def show_crds(self, chart: ChartRef) -> str:
-        return self.run("show", "crds", *chart.args())
+        with self.chart_args(chart) as args:
+            return self.run("show", "crds", *args)
+
+    def show_chart(self, chart: ChartRef) -> str:
+        """Chart.yaml of the chart as its source serves it (for OCI registries, which have no index)."""
+        with self.chart_args(chart) as args:
+            return self.run("show", "chart", *args)

@@ -9,7 +9,7 @@ import pulumi
 
 from .chart import LifecycleChart
 from .hooks import Hooks
-from .spec import ChartSpec
+from .spec import ChartSpec, RepoChart
 from .stacks import load_base, parse_stack_config, read_kubeconfig
 
 
@@ -36,7 +36,8 @@ def deploy_stack(
         spec = _with_secret_config(spec, raw)
         cls = (components or {}).get(spec.name, LifecycleChart)
         chart = cls(spec.name, spec, kubeconfig=kubeconfig, kube_context=cfg.kube_context,
-                    hooks=(hooks or {}).get(spec.name), project_dir=base)
+                    hooks=(hooks or {}).get(spec.name), project_dir=base,
+                    depends_on=[built[name] for name in spec.depends_on])  # specs come in dependency order
         built[spec.name] = chart
         if chart.release is not None:
             pulumi.export(f"{spec.name}", {
@@ -49,11 +50,17 @@ def deploy_stack(
 
 
 def _with_secret_config(spec: ChartSpec, config: pulumi.Config) -> ChartSpec:
-    """Resolve `secret_config` values into secret Outputs, so plaintext never enters the spec."""
-    if not any(v.secret_config for v in spec.values):
-        return spec
-    values = [
-        v.model_copy(update={"value": config.require_secret(v.secret_config)}) if v.secret_config else v
-        for v in spec.values
-    ]
-    return spec.model_copy(update={"values": values})
+    """Resolve config keys (values' `secret_config`, the chart source's `password_secret_config`
+    and `ca_config`) into secret Outputs, so plaintext never enters the spec."""
+    update: dict[str, object] = {}
+    if any(v.secret_config for v in spec.values):
+        update["values"] = [
+            v.model_copy(update={"value": config.require_secret(v.secret_config)}) if v.secret_config else v
+            for v in spec.values
+        ]
+    chart = spec.chart
+    if isinstance(chart, RepoChart) and (chart.password_secret_config or chart.ca_config):
+        update["chart"] = chart.model_copy(update={
+            k: config.require_secret(key) for k, key in (("password", chart.password_secret_config),
+                                                         ("ca", chart.ca_config)) if key})
+    return spec.model_copy(update=update) if update else spec

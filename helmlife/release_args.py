@@ -20,7 +20,6 @@ SAME = {"namespace": "namespace", "create_namespace": "create_namespace", "atomi
 # Fields helmlife does itself or that change nothing it does: accepted when set to these values.
 ACCEPTED = {"reset_values": (True, None), "dependency_update": (True, False, None), "description": None,
             "max_history": None, "skip_crds": (False, None), "lint": (False, None)}
-REPOSITORY_FIELDS = ("repo", "username", "password", "ca_file", "cert_file", "key_file")
 
 
 def _get(args: Any, field: str) -> Any:
@@ -44,12 +43,12 @@ def to_spec(args: Any, resource_name: str) -> dict[str, Any]:
     spec.update({theirs: _get(args, ours) for ours, theirs in SAME.items() if _get(args, ours) is not None})
     chart, version, repo = _get(args, "chart"), _get(args, "version"), _get(args, "repository_opts")
     repo_url = _get(repo, "repo") if repo is not None else None
-    for field in REPOSITORY_FIELDS[1:]:
+    for field in ("cert_file", "key_file"):
         if repo is not None and _get(repo, field):
-            problems.append(f"  - repository_opts.{field}: repository credentials and certificates are not "
-                            "carried over yet; give them on the chart spec's repository settings")
+            problems.append(f"  - repository_opts.{field}: client certificates are not supported; use "
+                            "username with password_secret_config (docs/spec.md, chart sources)")
     if repo_url:
-        spec["chart"] = {"repo": repo_url, "name": chart, "version": version}
+        spec["chart"] = {"repo": repo_url, "name": chart, "version": version, **_access(repo)}
     elif isinstance(chart, str) and chart.startswith("oci://"):
         registry, _, name = chart.rpartition("/")
         spec["chart"] = {"repo": registry, "name": name, "version": version}
@@ -68,6 +67,14 @@ def to_spec(args: Any, resource_name: str) -> dict[str, Any]:
     if problems:
         raise SpecError(f"invalid chart spec for chart {spec['name']!r} (from ReleaseArgs):\n" + "\n".join(problems))
     return spec
+
+
+def _access(repo: Any) -> dict[str, Any]:
+    """username, password (always secret, even if given as a plain string) and ca_file."""
+    out: dict[str, Any] = {k: _get(repo, k) for k in ("username", "ca_file") if _get(repo, k)}
+    if _get(repo, "password"):
+        out["password"] = pulumi.Output.secret(_get(repo, "password"))
+    return out
 
 
 def _fields(args: Any) -> list[str]:

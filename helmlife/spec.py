@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -41,6 +42,13 @@ class Action(str, Enum):
     skip = "skip"
 
 
+class NamespaceDeletion(str, Enum):
+    """What destroy does with the release namespace (pre_exec's delete, after the uninstall)."""
+
+    never = "never"
+    if_created_and_empty = "if_created_and_empty"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -52,11 +60,24 @@ class LocalChart(_Model):
 
 
 class RepoChart(_Model):
-    """A chart from an HTTP chart repository, always pinned to a version."""
+    """A chart from an HTTP(S) chart repository or an OCI registry, always pinned to a version.
 
-    repo: str = Field(description="Repository base URL, e.g. https://charts.example.com")
+    Private sources take a username and a password that never sits in the spec: it comes from a
+    secret stack config key (`password_secret_config`) or, in code, a secret Output
+    (`password`), and travels to the steps as an encrypted input of its own. A CA bundle
+    (`ca_file`, or `ca_config` naming a stack config key with the PEM) verifies TLS.
+    """
+
+    repo: str = Field(description="Repository base URL (http(s)://host/path) or registry path (oci://host/path).")
     name: str = Field(description="Chart name inside the repository.")
     version: str = Field(description="Exact chart version (semver).")
+    username: str | None = Field(default=None, description="User for basic auth / registry login.")
+    password_secret_config: str | None = Field(
+        default=None, description="Secret stack config key holding the password (pulumi config set --secret KEY ...).")
+    password: Any = Field(default=None, description="In code only: the password as a secret Output.")
+    ca_file: str | None = Field(default=None, description="PEM CA bundle for TLS, relative to the project.")
+    ca_config: str | None = Field(default=None, description="Stack config key holding a PEM CA bundle.")
+    ca: Any = Field(default=None, description="In code only: PEM CA bundle content (a string or an Output).")
 
     @field_validator("repo")
     @classmethod
@@ -71,6 +92,37 @@ class RepoChart(_Model):
         if not SEMVER.match(v):
             raise ValueError(f"{v!r} is not an exact semver version (e.g. 1.2.3); ranges are not accepted so stacks stay reproducible")
         return v
+
+    @model_validator(mode="after")
+    def _access(self) -> "RepoChart":
+        if self.password is not None and self.password_secret_config is not None:
+            raise ValueError("set either password (in code) or password_secret_config, not both")
+        if self.has_password != bool(self.username):
+            raise ValueError("username and a password go together; set username and password_secret_config")
+        if sum(x is not None for x in (self.ca_file, self.ca_config, self.ca)) > 1:
+            raise ValueError("set one of ca_file, ca_config or ca (in code)")
+        return self
+
+    @property
+    def is_oci(self) -> bool:
+        return self.repo.startswith("oci://")
+
+    @property
+    def has_password(self) -> bool:
+        return self.password is not None or self.password_secret_config is not None
+
+    @property
+    def private(self) -> bool:
+        """Needs a private helm repository config (credentials or a CA) instead of `--repo URL`."""
+        return self.has_password or any(x is not None for x in (self.ca_file, self.ca_config, self.ca))
+
+    def public_doc(self) -> dict[str, Any]:
+        """As step inputs carry it: the password and CA content given in code or resolved from
+        config travel in the encrypted `repo_auth` input; here they are only marked."""
+        resolved = {"password": self.password_secret_config, "ca": self.ca_config}  # from config, by the program
+        return {**self.model_dump(mode="json", exclude={"password", "ca"}),
+                **{k: SECRET_MARK if getattr(self, k) is not None and resolved[k] is None else None
+                   for k in ("password", "ca")}}
 
 
 def _chart_kind(v: Any) -> str:
@@ -136,6 +188,10 @@ class ChartSpec(_Model):
     ] = Field(description="A local chart path, or {repo, name, version} for a repository chart.")
     namespace: str = "default"
     create_namespace: bool = False
+    delete_namespace: NamespaceDeletion = Field(
+        default=NamespaceDeletion.never,
+        description="if_created_and_empty: destroy deletes the namespace when helmlife created it and it is empty.",
+    )
     action: Action = Action.deploy
     atomic: bool = True
     force_upgrade: bool = False
@@ -156,6 +212,10 @@ class ChartSpec(_Model):
     )
     http_checks: list[HttpCheck] = Field(default_factory=list)
     validate_workloads: bool = Field(default=True, description="Wait for the release's workloads to be Ready.")
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Charts (by name, in the same stack) whose validate step must pass before this chart's steps run.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -183,6 +243,13 @@ class ChartSpec(_Model):
             raise ValueError(f"{v!r} is not a valid namespace; use at most 63 lowercase letters, digits and '-'")
         return v
 
+    @field_validator("delete_namespace")
+    @classmethod
+    def _only_created(cls, v: NamespaceDeletion, info: ValidationInfo) -> NamespaceDeletion:
+        if v is NamespaceDeletion.if_created_and_empty and not info.data.get("create_namespace"):
+            raise ValueError("if_created_and_empty needs create_namespace: true (helmlife deletes only namespaces it created)")
+        return v
+
     @field_validator("last_breaking_version_requiring_restart")
     @classmethod
     def _semver(cls, v: str | None) -> str | None:
@@ -204,6 +271,16 @@ class ChartSpec(_Model):
                 raise ValueError(f"{name!r} is not a CRD name; use <plural>.<group>, e.g. widgets.example.com")
         return v
 
+    @field_validator("depends_on")
+    @classmethod
+    def _chart_names(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        for name in v:
+            if not DNS1123_LABEL.match(name):
+                raise ValueError(f"{name!r} is not a chart name; list the `name`s of other charts in this stack")
+            if name == info.data.get("name"):
+                raise ValueError(f"{name!r} is this chart itself; a chart cannot wait for its own validate step")
+        return v
+
     @field_validator("adopt")
     @classmethod
     def _adopt_refs(cls, v: list[str]) -> list[str]:
@@ -221,7 +298,8 @@ class ChartSpec(_Model):
     def public_doc(self) -> dict[str, Any]:
         """The spec as step inputs carry it: secret values masked, since their content travels
         apart as an encrypted input and this copy is shown in previews."""
-        doc = self.model_dump(mode="json", exclude={"values"})
+        doc = self.model_dump(mode="json", exclude={"values", "chart"})
+        doc["chart"] = self.chart.public_doc() if isinstance(self.chart, RepoChart) else self.chart.model_dump(mode="json")
         doc["values"] = [{**v.model_dump(mode="json", exclude={"value", "secret_config"}), "secret_config": None,
                           "value": SECRET_MARK if v.secret else v.value} for v in self.values]
         return doc

@@ -16,7 +16,7 @@ from . import check_prerequisites, crd_cleanup, post_exec, pre_exec, release, va
 from .contract import StepModule
 
 # Recorded on every step without re-running it: delete needs current credentials and names.
-CREDENTIALS = ("kubeconfig", "kube_context")
+CREDENTIALS = ("kubeconfig", "kube_context", "repo_auth")
 RENAME = ("spec.name", "spec.namespace")
 
 
@@ -59,9 +59,9 @@ LIFECYCLE: tuple[StepDef, ...] = (
             legacy=("prerequisites", "Prerequisites")),
     StepDef("pre_exec", pre_exec, after=("check_prerequisites",), hooks=("pre_exec", "teardown"),
             facts=("values_digest",), wires=MappingProxyType({"payload": "check_prerequisites.payload"}),
-            triggers=("chart_version", "values_digest", "hooks.pre_exec", "spec.adopt",
+            triggers=("chart_version", "values_digest", "hooks.pre_exec", "spec.adopt", "spec.create_namespace",
                       "spec.last_breaking_version_requiring_restart"),
-            kept=("hooks.teardown", "spec.dry_run")),
+            kept=("hooks.teardown", "spec.dry_run", "spec.delete_namespace", "spec.timeout")),
     StepDef("crd_cleanup", crd_cleanup, after=("pre_exec",), facts=("crds",),
             triggers=("crds",), kept=("spec.force_crd_deletion", "spec.timeout", "spec.dry_run"),
             replace_on=(), legacy=("crds", "CrdCleanup")),  # CRDs are cluster-scoped: a moved release keeps them

@@ -25,15 +25,16 @@ Outputs = StepOutputs
 def problems(inputs: Inputs) -> list[str]:
     spec, base = inputs.spec, inputs.base_dir
     found: list[str] = []
-    if isinstance(spec.chart, RepoChart):
-        why = charts.repo_has_chart(spec.chart)
-        if why:
-            found.append(why)
-    else:
-        try:
+    try:
+        if isinstance(spec.chart, RepoChart):
+            why = charts.repo_has_chart(spec.chart, inputs.helm)
+            if why:
+                found.append(why)
+        else:
             charts.read_chart_yaml(charts.chart_dir(spec, base))  # type: ignore[arg-type]
-        except ValueError as err:
-            found.append(str(err))
+            charts.chart_ref(spec, base)  # sub-charts resolved now, so a missing one fails preview
+    except ValueError as err:
+        found.append(str(err))
     try:
         split_values(spec, base)
     except ValueError as err:

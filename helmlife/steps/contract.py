@@ -20,11 +20,21 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .. import kube
+from .. import charts, kube
 from ..canonical import canonical_json
 from ..helm import Helm
 from ..hooks import HookContext, run_hooks, step_logger
 from ..spec import ChartSpec
+
+
+class RepoAuth(BaseModel):
+    """The secret half of a private chart source (encrypted input `repo_auth`): the password, and
+    CA content given in code or from stack config. The rest is in `spec.chart`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    password: str | None = Field(default=None, repr=False)
+    ca: str | None = None
 
 
 class StepInputs(BaseModel):
@@ -39,6 +49,7 @@ class StepInputs(BaseModel):
     chart_version: str | None = None
     hooks: dict[str, list[str]] = Field(default_factory=dict)
     payload: dict[str, Any] = Field(default_factory=dict)
+    repo_auth: RepoAuth | None = Field(default=None, repr=False)
 
     @field_validator("kube_context", mode="before")
     @classmethod
@@ -63,7 +74,8 @@ class StepInputs(BaseModel):
 
     @cached_property
     def helm(self) -> Helm:
-        return Helm(self.kubeconfig, self.kube_context)
+        return Helm(self.kubeconfig, self.kube_context,
+                    lambda: charts.repo_access(self.spec, self.base_dir, self.repo_auth))
 
     def hook_context(self, event: str, **extra: Any) -> HookContext:
         return HookContext(

@@ -1,14 +1,17 @@
-"""pre_exec: user hooks, adoption of live objects, and the breaking-version restart.
+"""pre_exec: the namespace, user hooks, adoption of live objects, and the breaking-version restart.
 
-Runs when the chart version or the values change. The breaking-version uninstall is decided
-from the version alone: a values-only change never uninstalls anything. Its delete, after the
-release is uninstalled, runs the teardown hooks: the reverse of what pre_exec hooks made.
+Runs when the chart version or the values change. With `create_namespace` it first creates a
+missing namespace (marked as made by helmlife, so hooks can already use it). The
+breaking-version uninstall is decided from the version alone: a values-only change never
+uninstalls anything. Its delete, after the release is uninstalled, runs the teardown hooks
+(the reverse of what pre_exec hooks made), then, with `delete_namespace: if_created_and_empty`,
+removes the namespace if helmlife created it and nothing is left in it.
 """
 from __future__ import annotations
 
-from .. import kube, releases
+from .. import kube, namespaces, releases
 from ..hooks import step_logger
-from ..spec import crosses_breaking
+from ..spec import NamespaceDeletion, crosses_breaking
 from .contract import StepInputs, StepOutputs
 
 
@@ -20,6 +23,7 @@ class Outputs(StepOutputs):
     previous_version: str | None = None
     restarted: bool = False
     adopted: list[str] = []
+    created_namespace: bool = False  # the namespace carries helmlife's mark for this release
 
 
 def check(inputs: Inputs) -> list[str]:
@@ -28,10 +32,15 @@ def check(inputs: Inputs) -> list[str]:
 
 def run(inputs: Inputs) -> Outputs:
     spec = inputs.spec
+    log = step_logger(spec.name, "pre_exec")
+    created = False
+    if spec.create_namespace and spec.dry_run:
+        log.info("dry run: would create namespace %s if missing", spec.namespace)
+    elif spec.create_namespace:
+        created = namespaces.ensure(inputs.api, spec.namespace, spec.name)
     record = releases.latest(inputs.api, spec.name, spec.namespace)
     deployed = record.chart_version if record and record.live else None
     payload = inputs.run_hooks("pre_exec", previous_version=deployed)
-    log = step_logger(spec.name, "pre_exec")
     adopted = []
     for ref in spec.adopt:
         obj = kube.parse_ref(ref, spec.namespace)
@@ -49,9 +58,16 @@ def run(inputs: Inputs) -> Outputs:
             log.info("uninstalling %s: %s -> %s crosses breaking version %s", spec.name, deployed, target, breaking)
             inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
             restarted = True
-    return Outputs(payload=payload, previous_version=deployed, restarted=restarted, adopted=adopted)
+    return Outputs(payload=payload, previous_version=deployed, restarted=restarted, adopted=adopted,
+                   created_namespace=created)
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
-    if inputs.hooks.get("teardown") and not inputs.spec.dry_run:
+    spec = inputs.spec
+    if spec.dry_run:
+        return
+    if inputs.hooks.get("teardown"):
         inputs.run_hooks("teardown", previous_version=outputs.previous_version)
+    if spec.delete_namespace is NamespaceDeletion.if_created_and_empty:
+        outcome = namespaces.delete_if_created_and_empty(inputs.api, spec.namespace, spec.name, spec.timeout_seconds)
+        step_logger(spec.name, "pre_exec").info("%s", outcome.reason)

@@ -30,6 +30,9 @@ from helmlife.runner import select_stack, tool_env
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
 KUBECONFIG = TOOLS / "cluster" / "kubeconfig"
+# The loopback chart repository scripts/cluster serves, as a stack file names it (expanded by
+# the program from the environment the CLI runs in).
+LOOPBACK_REPO = "http://127.0.0.1:${HELMLIFE_REPO_PORT:-8879}"
 REQUIRED = [
     "pulumi", "helm", "uv", "kwokctl", "kwok",
     "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd",
@@ -185,6 +188,7 @@ class Project:
     journal: Path
     namespace: str
     used: set[str] = field(default_factory=set)
+    extra_env: dict[str, str] = field(default_factory=dict)  # for every CLI run of this project
 
     def write_stack(self, name: str, charts: list[dict[str, Any]], **extra: Any) -> None:
         cfg = {"helmlife:kubeconfig_path": str(KUBECONFIG), "helmlife:charts": charts}
@@ -197,14 +201,14 @@ class Project:
     def env(self, pythonpath: str | None = None) -> dict[str, str]:
         """The CLI's environment, which it hands to the language host and the dynamic providers."""
         return {**os.environ, **tool_env(self.root, TOOLS), "HELMLIFE_JOURNAL": str(self.journal),
-                "PYTHONPATH": pythonpath or f"{self.root}{os.pathsep}{ROOT}"}
+                "PYTHONPATH": pythonpath or f"{self.root}{os.pathsep}{ROOT}", **self.extra_env}
 
     def stack(self, name: str, pythonpath: str | None = None) -> auto.Stack:
         """Automation API handle on the project copy (a LocalWorkspace, no program of its own)."""
         self.used.add(name)
         env = self.env(pythonpath)
         return select_stack(name, self.root, tools=TOOLS,
-                            extra_env={k: env[k] for k in ("HELMLIFE_JOURNAL", "PYTHONPATH")})
+                            extra_env={k: env[k] for k in ("HELMLIFE_JOURNAL", "PYTHONPATH", *self.extra_env)})
 
     def run(self, command: str, name: str, pythonpath: str | None = None) -> Run:
         """One `pulumi COMMAND` of the stack: the CLI runs the copy's __main__.py in its language host."""

@@ -100,8 +100,24 @@ class SubclassedChart(LifecycleChart):
             raise TemporaryError("widgets CRD not established yet")
 
 
+# "tidy": pre_exec makes an object the chart does not own; teardown removes it again.
+tidy = Hooks()
+
+
+@tidy.pre_exec
+def make_side_object(ctx: HookContext) -> None:
+    _record(ctx, f"{ctx.release}-side-object", {"made_by": "pre_exec"})
+
+
+@tidy.teardown
+def remove_side_object(ctx: HookContext) -> None:
+    client.CoreV1Api(ctx.kube).delete_namespaced_config_map(f"{ctx.release}-side-object", ctx.namespace)
+    ctx.log.info("teardown removed %s-side-object", ctx.release)
+
+
 COMPONENTS = {"subclassed": SubclassedChart}
-HOOKS = {"hooked": hooked, "prefail": prefail, "broken": broken, "retried": retried, "checked": checked}
+HOOKS = {"hooked": hooked, "prefail": prefail, "broken": broken, "retried": retried, "checked": checked,
+         "tidy": tidy}
 
 
 

@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from tests.e2e.conftest import ROOT, Cluster, Project, chart
+from tests.e2e.conftest import LOOPBACK_REPO, ROOT, Cluster, Project, chart
 
 pytestmark = pytest.mark.e2e
 OPERATOR_CRDS = {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"}
@@ -237,7 +237,7 @@ BAD_SPECS = [
     ({"yaml_files_content": ["a: [unclosed"]}, "yaml_files_content[0]", "not valid YAML"),
     ({"chart": "charts/no-such-chart"}, "chart.path", "no readable Chart.yaml"),
     ({"create_namespace": False}, "namespace", "does not exist"),
-    ({"chart": {"repo": "http://127.0.0.1:8879", "name": "hello-repo", "version": "9.9.9"}}, "chart.version", "available: "),
+    ({"chart": {"repo": LOOPBACK_REPO, "name": "hello-repo", "version": "9.9.9"}}, "chart.version", "available: "),
     ({"atomic": "sometimes"}, "atomic", "boolean"),
     ({"colour": "blue"}, "colour", "unknown field"),
     ({"values": [{"key": "password", "value": "hunter2", "secret": True}]}, "values.0", "pulumi config set --secret"),

@@ -5,10 +5,13 @@ import json
 import shutil
 import subprocess
 import sys
+import uuid
 
 import pytest
+import yaml
 
-from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project, copy_project
+from charts.repo_server import build_repo, serve_repo
+from tests.e2e.conftest import KUBECONFIG, ROOT, TOOLS, Cluster, Project, copy_project
 
 pytestmark = pytest.mark.e2e
 
@@ -103,3 +106,43 @@ def test_bad_stack_config_fails_at_preview(envs: Project, cluster: Cluster) -> N
     assert "stack 'staging', chart 'demo-app'" in preview.output
     assert "- timeout:" in preview.output and "Go syntax" in preview.output
     assert cluster.release_secrets("helmlife-staging", "demo-app") == []
+
+
+def renamed_kubeconfig(name: str) -> str:
+    """The local cluster's kubeconfig as `scripts/cluster up` writes it for HELMLIFE_CLUSTER_NAME=name:
+    everything named kwok-<name>, that context current."""
+    doc = yaml.safe_load(KUBECONFIG.read_text())
+    new = f"kwok-{name}"
+    for section in ("clusters", "contexts", "users"):
+        for item in doc[section]:
+            item["name"] = new
+    for item in doc["contexts"]:
+        item["context"].update(cluster=new, user=new)
+    doc["current-context"] = new
+    return yaml.safe_dump(doc)
+
+
+def test_dev_stack_follows_cluster_name_and_repo_port(envs: Project, cluster: Cluster, tmp_path) -> None:
+    """The shipped dev stack with a cluster not named `helmlife` and the chart repository on a port
+    other than 8879: no context name and no port are written in the stack files."""
+    name = f"renamed-{uuid.uuid4().hex[:6]}"
+    own = envs.root / ".tools" / "cluster"
+    own.unlink()  # the project's own cluster directory instead of the link to the shared one
+    own.mkdir()
+    (own / "kubeconfig").write_text(renamed_kubeconfig(name))
+    url, stop = serve_repo(build_repo(tmp_path / "repo").parent)
+    port = url.rsplit(":", 1)[1]
+    assert port != "8879"
+    envs.extra_env.update(HELMLIFE_CLUSTER_NAME=name, HELMLIFE_REPO_PORT=port)
+    try:
+        up = envs.up("dev")
+        assert up.ok, up.output
+        repo_cm = cluster.configmap("helmlife-dev", "hello-repo")
+        assert repo_cm is not None and repo_cm.data["greeting"] == "hi from the dev stack"
+        state = json.dumps(envs.stack("dev").export_stack().deployment)
+        assert f"http://127.0.0.1:{port}" in state and "127.0.0.1:8879" not in state
+        assert (p := envs.preview("dev")).ok and p.changes == {}, p.output
+        assert (d := envs.destroy("dev")).ok, d.output
+    finally:
+        stop()
+    assert cluster.release_secrets("helmlife-dev", "hello-repo") == []

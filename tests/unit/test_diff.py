@@ -95,6 +95,18 @@ def test_teardown_hooks_are_recorded_for_delete_only() -> None:
                            ).outs["previous_version"] == "1.0.0"  # recorded, not re-run
 
 
+def test_namespace_deletion_is_recorded_for_delete_only() -> None:
+    assert runs(**with_spec(delete_namespace="if_created_and_empty", create_namespace=True)) >= {"pre_exec"}
+    provider = StepProvider("pre_exec")
+    olds = {**BASE, "spec": {**BASE["spec"], "create_namespace": True}, "created_namespace": True}
+    news = {**BASE, "spec": {**olds["spec"], "delete_namespace": "if_created_and_empty"}}
+    assert provider.update("id", olds, news).outs["created_namespace"] is True  # recorded, not re-run
+
+
+def test_create_namespace_reruns_pre_exec_which_creates_it() -> None:
+    assert "pre_exec" in runs(**with_spec(create_namespace=True))
+
+
 def test_breaking_version_crossing() -> None:
     assert crosses_breaking("1.0.0", "2.0.0", "2.0.0")
     assert crosses_breaking("1.5.0", "3.0.0", "2.0.0")

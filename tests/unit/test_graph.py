@@ -150,3 +150,46 @@ def test_secret_config_outputs_never_enter_the_spec_input(mocks: Mocks):
         assert rel.inputs["spec"]["values"] == [{"key": "token", "secret": True, "value": "[secret]"}]
 
     return all_registered(chart).apply(check)
+
+
+@pulumi.runtime.test
+def test_depends_on_waits_for_the_other_charts_validate(mocks: Mocks):
+    op = _build({"name": "op", "chart": "charts/demo-operator/1.0.0"})
+    app = _build({"name": "app", "chart": "charts/demo-app", "depends_on": ["op"]}, depends_on=[op])
+    assert app.waits_for == [op]
+
+    def check(_: Any) -> None:
+        order = [r.name for r in mocks.resources]
+        assert order.index("op-validate") < order.index("app-check-prerequisites")
+
+    return pulumi.Output.all(all_registered(op), all_registered(app)).apply(check)
+
+
+def test_depends_on_names_need_the_charts(mocks: Mocks) -> None:
+    from helmlife.spec import SpecError
+
+    with pytest.raises(SpecError, match=r"depends_on names 'op'; pass those LifecycleCharts as depends_on="):
+        _build({"name": "app", "chart": "charts/demo-app", "depends_on": ["op"]})
+    gone = _build({"name": "op", "chart": "charts/demo-operator/1.0.0", "action": "destroy"})
+    with pytest.raises(SpecError, match=r"depends on 'op', whose action is destroy"):
+        _build({"name": "app", "chart": "charts/demo-app"}, depends_on=[gone])
+
+
+@pulumi.runtime.test
+def test_repository_password_is_a_secret_input_and_only_marked_in_the_spec(mocks: Mocks):
+    chart = _build({"name": "priv", "chart": {"repo": "https://charts.example.com", "name": "c", "version": "1.0.0",
+                                              "username": "u", "password": "hunter2-in-code", "ca": "PEM"}})
+    release = chart.steps["release"]
+
+    def check(args: list[Any]) -> None:
+        auth, secret = args
+        assert auth == {"password": "hunter2-in-code", "ca": "PEM"} and secret
+        rel = next(r for r in mocks.resources if r.name == "priv-release")
+        assert "hunter2-in-code" not in repr(rel.inputs["spec"])
+        assert rel.inputs["spec"]["chart"]["password"] == "[secret]"
+
+    async def is_secret(out: pulumi.Output[Any]) -> bool:
+        return await out.is_secret()
+
+    return pulumi.Output.all(release.repo_auth,  # type: ignore[attr-defined]
+                             pulumi.Output.from_input(is_secret(release.repo_auth))).apply(check)  # type: ignore[attr-defined]

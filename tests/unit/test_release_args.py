@@ -32,7 +32,8 @@ def test_repository_chart_maps_field_by_field(k8s: Any) -> None:
                            values={"greeting": "hi", "image": {"tag": "1.2"}})
     spec = parse_spec(to_spec(args, "resource-name"))
     assert spec.name == "hello" and spec.namespace == "web" and spec.create_namespace and spec.atomic
-    assert spec.chart.model_dump() == {"repo": "http://127.0.0.1:8879", "name": "hello-repo", "version": "0.2.0"}
+    assert spec.chart.model_dump(exclude_none=True) == {"repo": "http://127.0.0.1:8879", "name": "hello-repo",
+                                                        "version": "0.2.0"}
     assert spec.force_upgrade and spec.timeout == "90s" and spec.wait is False
     assert spec.yaml_files_content == ["greeting: hi\nimage:\n  tag: '1.2'\n"]
 
@@ -54,8 +55,30 @@ def test_outputs_in_values_become_secret_values(k8s: Any) -> None:
 def test_options_helmlife_cannot_honour_are_refused_by_name(k8s: Any) -> None:
     with pytest.raises(SpecError) as err:
         to_spec(k8s.ReleaseArgs(chart="c", postrender="./kustomize.sh", reuse_values=True, reset_values=True,
-                                repository_opts=k8s.RepositoryOptsArgs(repo="https://r", password="pw")), "web")
+                                repository_opts=k8s.RepositoryOptsArgs(repo="https://r", key_file="k.pem")), "web")
     text = str(err.value)
     assert "postrender: './kustomize.sh' is not supported" in text and "reuse_values" in text
     assert "reset_values" not in text  # what helmlife always does
-    assert "repository_opts.password" in text and "pw" not in text
+    assert "repository_opts.key_file" in text
+
+
+class NoResources(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return args.name, {}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+@pulumi.runtime.test
+def test_repository_credentials_carry_over_and_the_password_stays_secret(k8s: Any):
+    pulumi.runtime.set_mocks(NoResources())
+    spec = to_spec(k8s.ReleaseArgs(chart="app", version="1.0.0", repository_opts=k8s.RepositoryOptsArgs(
+        repo="https://charts.example.com", username="ci", password="pw", ca_file="ca.pem")), "web")
+    chart = spec["chart"]
+    assert chart["username"] == "ci" and chart["ca_file"] == "ca.pem"
+
+    async def secret() -> bool:
+        return await chart["password"].is_secret()
+
+    return pulumi.Output.from_input(secret()).apply(lambda flag: None if flag else pytest.fail("not secret"))

@@ -52,6 +52,8 @@ def test_frozen() -> None:
         ({"adopt": ["justaname"]}, "adopt", "Kind/name"),
         ({"valuez": {}}, "valuez", "unknown field"),
         ({"http_checks": [{"name": "h"}]}, "http_checks.0", "exactly one of url or service"),
+        ({"delete_namespace": "if_created_and_empty"}, "delete_namespace", "needs create_namespace: true"),
+        ({"delete_namespace": "always"}, "delete_namespace", "'never' or 'if_created_and_empty'"),
     ],
 )
 def test_bad_specs_name_field_and_fix(patch: dict, field: str, hint: str) -> None:
