@@ -120,7 +120,7 @@ def test_failed_wait_names_what_was_not_ready_although_atomic_removed_it(project
     r = project.up("t")
     assert not r.ok
     assert "context deadline exceeded" in r.output, r.output
-    assert f"Deployment/{ns}/{controller('lb')}: 0/2 available, 0 updated" in r.output, r.output
+    assert f"Deployment/{ns}/{controller('lb')}: 0/2 available, 2 updated" in r.output, r.output
     pods = re.findall(rf"pod/({controller('lb')}-\S+): phase=Pending; PodScheduled=Unschedulable [^\n]*node", r.output)
     assert len(set(pods)) == 2, r.output
     assert "FailedScheduling" in r.output  # the namespace's events
@@ -143,7 +143,10 @@ def test_service_check_through_the_proxy_shows_the_proxy_reason(project: Project
             f"{controller('web')}:health", ns, "healthz", _request_timeout=5)
         pytest.fail("the API server proxy reached a kwok pod; this test needs a failing proxy call")
     except client.exceptions.ApiException as err:
-        status, body = err.status, " ".join((err.body.decode() if isinstance(err.body, bytes) else err.body).split())
+        status, body = err.status, err.body.decode() if isinstance(err.body, bytes) else err.body
+    if body.startswith("{"):  # a Kubernetes Status: its message is the reason
+        body = json.loads(body)["message"]
+    body = " ".join(body.split())
     found = re.search(rf"validate check 'healthz' failed: GET service/{controller('web')}:health/healthz "
                       rf"via the API server proxy answered {status}, expected 200: ([^\n]+)", r.output)
     assert found, r.output
