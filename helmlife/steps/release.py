@@ -158,6 +158,9 @@ def refresh(inputs: Inputs, outputs: Outputs) -> dict[str, Any] | None:
     }
 
 
+_TOLD: set[tuple[str, str, int, str | None]] = set()  # drift already logged by this provider process
+
+
 def drifted(inputs: Inputs, outputs: Outputs) -> bool:
     """True when Helm's newest record is not the one the stack recorded: the release is gone
     (deleted by hand, or a new cluster behind the same kubeconfig), so the next `up` installs it
@@ -175,9 +178,12 @@ def drifted(inputs: Inputs, outputs: Outputs) -> bool:
     recorded = (outputs.revision, outputs.last_deployed or record.last_deployed)  # older state: revision only
     if outputs.revision is None or recorded == (record.revision, record.last_deployed):
         return False
-    step_logger(inputs.release, "release").info(
-        "Helm has revision %d (%s, deployed %s), the stack recorded revision %d (deployed %s): up records Helm's",
-        record.revision, record.status, record.last_deployed, outputs.revision, outputs.last_deployed or "?")
+    told = (inputs.namespace, inputs.release, record.revision, record.last_deployed)
+    if told not in _TOLD:  # diff and update both ask; say it once per operation
+        _TOLD.add(told)
+        step_logger(inputs.release, "release").info(
+            "Helm has revision %d (%s, deployed %s), the stack recorded revision %d (deployed %s): up records Helm's",
+            record.revision, record.status, record.last_deployed, outputs.revision, outputs.last_deployed or "?")
     return True
 
 
