@@ -20,7 +20,6 @@ from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-INSTANCE_LABEL = "app.kubernetes.io/instance"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 T = TypeVar("T")
 
