@@ -20,7 +20,6 @@ from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-INSTANCE_LABEL = "app.kubernetes.io/instance"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 T = TypeVar("T")
 
@@ -71,40 +70,38 @@ def manifest_objects(manifest: str, default_namespace: str) -> list[ObjectRef]:
 
 # --- readiness ---------------------------------------------------------------------------
 
+_WORKLOAD_READS = {
+    "Deployment": ("read_namespaced_deployment_status", "list_namespaced_deployment"),
+    "StatefulSet": ("read_namespaced_stateful_set_status", "list_namespaced_stateful_set"),
+    "DaemonSet": ("read_namespaced_daemon_set_status", "list_namespaced_daemon_set"),
+}
+
+
+def workload_readiness(kind: str, obj: Any) -> tuple[bool, str]:
+    """(ready, what was seen) for a Deployment, StatefulSet or DaemonSet object, as Helm's
+    --wait judges it: the current generation observed and every wanted replica updated and
+    available (a rollout still in progress is not ready)."""
+    st = obj.status
+    observed = (st.observed_generation or 0) >= (obj.metadata.generation or 0)
+    if kind == "DaemonSet":
+        ready = observed and (st.number_ready or 0) >= (st.desired_number_scheduled or 0)
+        return ready, f"{st.number_ready or 0}/{st.desired_number_scheduled or 0} ready"
+    want = obj.spec.replicas if obj.spec.replicas is not None else 1
+    if kind == "StatefulSet":
+        return observed and (st.ready_replicas or 0) >= want, f"{st.ready_replicas or 0}/{want} ready"
+    if kind == "Deployment":
+        ready = (observed and (st.updated_replicas or 0) >= want and (st.available_replicas or 0) >= want
+                 and (st.replicas or 0) <= want)
+        return ready, f"{st.available_replicas or 0}/{want} available, {st.updated_replicas or 0} updated"
+    raise ValueError(f"{kind} is not a workload kind")
+
+
 def workload_status(api: client.ApiClient, ref: ObjectRef) -> tuple[bool, str]:
-    """(ready, what was seen) for a Deployment, StatefulSet or DaemonSet."""
-    apps = client.AppsV1Api(api)
-    try:
-        if ref.kind == "Deployment":
-            obj = apps.read_namespaced_deployment_status(ref.name, ref.namespace)
-            want = obj.spec.replicas if obj.spec.replicas is not None else 1
-            st = obj.status
-            ready = (
-                (st.observed_generation or 0) >= obj.metadata.generation
-                and (st.updated_replicas or 0) >= want
-                and (st.available_replicas or 0) >= want
-                and (st.replicas or 0) <= want
-            )
-            return ready, f"{st.available_replicas or 0}/{want} available, {st.updated_replicas or 0} updated"
-        if ref.kind == "StatefulSet":
-            obj = apps.read_namespaced_stateful_set_status(ref.name, ref.namespace)
-            want = obj.spec.replicas if obj.spec.replicas is not None else 1
-            st = obj.status
-            ready = (st.ready_replicas or 0) >= want and (st.observed_generation or 0) >= obj.metadata.generation
-            return ready, f"{st.ready_replicas or 0}/{want} ready"
-        if ref.kind == "DaemonSet":
-            obj = apps.read_namespaced_daemon_set_status(ref.name, ref.namespace)
-            st = obj.status
-            ready = (
-                st.number_ready == st.desired_number_scheduled
-                and (st.observed_generation or 0) >= obj.metadata.generation
-            )
-            return ready, f"{st.number_ready}/{st.desired_number_scheduled} ready"
-    except ApiException as err:
-        if err.status == 404:
-            return False, "not found"
-        raise
-    raise ValueError(f"{ref.kind} is not a workload kind")
+    """(ready, what was seen) for a Deployment, StatefulSet or DaemonSet, read now."""
+    if ref.kind not in _WORKLOAD_READS:
+        raise ValueError(f"{ref.kind} is not a workload kind")
+    obj = read_or_none(getattr(client.AppsV1Api(api), _WORKLOAD_READS[ref.kind][0]), ref.name, ref.namespace)
+    return (False, "not found") if obj is None else workload_readiness(ref.kind, obj)
 
 
 def wait_ready(api: client.ApiClient, refs: Iterable[ObjectRef], timeout: float, poll: float = 1.0) -> dict[str, str]:
@@ -122,6 +119,58 @@ def wait_ready(api: client.ApiClient, refs: Iterable[ObjectRef], timeout: float,
             break
         time.sleep(poll)
     return {k: seen[k] for k in pending}
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A Deployment, StatefulSet or DaemonSet as listed: its kind (list items carry none) and object."""
+
+    kind: str
+    obj: Any
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.kind, self.obj.metadata.name, self.obj.metadata.namespace)
+
+
+def release_workloads(api: client.ApiClient, namespace: str, release: str) -> list[Workload]:
+    """The release's workloads, found by the annotations Helm puts on every object it manages:
+    charts label their objects in many ways (`app`/`release`, `app.kubernetes.io/*`, or not at
+    all), but Helm's ownership annotation is always there."""
+    apps = client.AppsV1Api(api)
+    found = []
+    for kind, (_, list_call) in _WORKLOAD_READS.items():
+        for obj in getattr(apps, list_call)(namespace).items:
+            notes = obj.metadata.annotations or {}
+            if notes.get(RELEASE_NAME_ANNOTATION) == release and notes.get(RELEASE_NAMESPACE_ANNOTATION, namespace) == namespace:
+                found.append(Workload(kind, obj))
+    return found
+
+
+def label_selector(selector: Any) -> str:
+    """A V1LabelSelector as the `label_selector` string the list calls take."""
+    parts = [f"{k}={v}" for k, v in sorted((selector.match_labels or {}).items())]
+    for expr in selector.match_expressions or []:
+        values = ",".join(expr.values or [])
+        parts.append({"In": f"{expr.key} in ({values})", "NotIn": f"{expr.key} notin ({values})",
+                      "Exists": expr.key, "DoesNotExist": f"!{expr.key}"}[expr.operator])
+    return ",".join(parts)
+
+
+def unready_workloads(api: client.ApiClient, workloads: Iterable[Workload]) -> list[str]:
+    """One line per workload that is not ready (`Deployment/ns/x: 0/2 available, 0 updated`),
+    each followed by its pods that are not Ready, indented."""
+    lines = []
+    for w in workloads:
+        ready, seen = workload_readiness(w.kind, w.obj)
+        if not ready:
+            lines += [f"{w.ref}: {seen}", *(f"  {pod}" for pod in unready_pods(api, w))]
+    return lines
+
+
+def unready_pods(api: client.ApiClient, workload: Workload) -> list[str]:
+    """The workload's pods that are not Ready (matched by its selector), one line each."""
+    return pod_states(api, workload.ref.namespace or "", label_selector(workload.obj.spec.selector))
 
 
 # --- diagnostics for failed deploys -------------------------------------------------------
@@ -143,24 +192,28 @@ def recent_events(api: client.ApiClient, namespace: str, since: datetime | None 
     ]
 
 
+def pod_state(pod: client.V1Pod) -> str | None:
+    """What keeps a pod from being Ready (phase, failing conditions, container waits), or None
+    when it is Ready."""
+    conds = {c.type: c for c in pod.status.conditions or []}
+    if conds.get("Ready") is not None and conds["Ready"].status == "True":
+        return None
+    bits = [f"phase={pod.status.phase}"]
+    for c in conds.values():
+        if c.status != "True" and (c.reason or c.message):
+            bits.append(f"{c.type}={c.reason or ''} {c.message or ''}".strip())
+    for cs in pod.status.container_statuses or []:
+        if cs.state and cs.state.waiting:
+            bits.append(f"{cs.name} waiting: {cs.state.waiting.reason}")
+        if cs.state and cs.state.terminated:
+            bits.append(f"{cs.name} terminated: {cs.state.terminated.reason}")
+    return f"pod/{pod.metadata.name}: " + "; ".join(bits)
+
+
 def pod_states(api: client.ApiClient, namespace: str, selector: str | None = None) -> list[str]:
-    """One line per pod that is not Ready: phase, failing conditions and container waits."""
-    lines = []
-    for pod in client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=selector or "").items:
-        conds = {c.type: c for c in pod.status.conditions or []}
-        if conds.get("Ready") is not None and conds["Ready"].status == "True":
-            continue
-        bits = [f"phase={pod.status.phase}"]
-        for c in conds.values():
-            if c.status != "True" and (c.reason or c.message):
-                bits.append(f"{c.type}={c.reason or ''} {c.message or ''}".strip())
-        for cs in pod.status.container_statuses or []:
-            if cs.state and cs.state.waiting:
-                bits.append(f"{cs.name} waiting: {cs.state.waiting.reason}")
-            if cs.state and cs.state.terminated:
-                bits.append(f"{cs.name} terminated: {cs.state.terminated.reason}")
-        lines.append(f"pod/{pod.metadata.name}: " + "; ".join(bits))
-    return lines
+    """One line per pod that is not Ready."""
+    pods = client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=selector or "").items
+    return [line for line in map(pod_state, pods) if line]
 
 
 # --- CRDs ----------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ class ReleaseRecord:
     app_version: str | None
     manifest: str
     config: dict[str, Any]
+    # When this revision was deployed (Helm's `info.last_deployed`): unlike the revision number,
+    # it changes on every install, including a reinstall that starts again at revision 1.
+    last_deployed: str | None = None
 
     @property
     def live(self) -> bool:
@@ -61,4 +64,5 @@ def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> 
         name=name, namespace=namespace, revision=int(doc.get("version", 0)),
         status=(doc.get("info") or {}).get("status", ""), chart_version=meta.get("version"),
         app_version=meta.get("appVersion"), manifest=doc.get("manifest") or "", config=doc.get("config") or {},
+        last_deployed=(doc.get("info") or {}).get("last_deployed"),
     )

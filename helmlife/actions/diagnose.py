@@ -1,19 +1,104 @@
-"""diagnose: what a person looks at next when a deploy fails, gathered inside the failure."""
+"""diagnose: what a person looks at next when a deploy fails, gathered inside the failure.
+
+When `helm upgrade --wait` fails it says only `context deadline exceeded`, after the whole
+timeout; and with `--atomic` it has already rolled back (or uninstalled) before it returns, so
+the pods that would not start are gone when anyone looks. `ReadinessWatch` therefore samples
+the release's workloads and their pods in a background thread *while* helm runs and keeps the
+last sample in which something was not ready: which Deployment was 0/2 available, and why its
+pods were not (Pending, Unschedulable: 0/2 nodes ...). Helm keeps doing the rollback itself.
+"""
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime
+from types import TracebackType
 
 from kubernetes import client
 
-from .. import kube
+from .. import kube, releases
 
 
-def cluster_view(api: client.ApiClient, namespace: str, release: str, since: datetime) -> list[str]:
-    """Events since the attempt started and the release's unready pods, best effort."""
-    lines: list[str] = []
+@dataclass(frozen=True)
+class Sample:
+    """What was not ready at one moment (`taken` on the monotonic clock)."""
+
+    taken: float
+    lines: list[str]
+
+
+def sample(api: client.ApiClient, namespace: str, release: str) -> Sample:
+    return Sample(time.monotonic(), kube.unready_workloads(api, kube.release_workloads(api, namespace, release)))
+
+
+class ReadinessWatch:
+    """Samples the release's readiness every `interval` seconds until the `with` block ends.
+
+    Only the last sample that found something not ready is kept: with `--atomic` the samples
+    taken during helm's rollback find the old revision ready, and must not hide what failed.
+    Sampling errors are remembered, never raised: diagnostics must not fail a deploy.
+    """
+
+    def __init__(self, api: client.ApiClient, namespace: str, release: str, interval: float) -> None:
+        self._args = (api, namespace, release)
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"readiness {namespace}/{release}", daemon=True)
+        self.unready: Sample | None = None
+        self.error: Exception | None = None
+        self.ended: float | None = None
+
+    def __enter__(self) -> "ReadinessWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.ended = time.monotonic()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                seen = sample(*self._args)
+            except Exception as err:  # noqa: BLE001 - see the class docstring
+                self.error = err
+                continue
+            if seen.lines:
+                self.unready = seen
+
+    def report(self) -> list[str]:
+        """The last unready sample, saying how long before helm returned it was taken."""
+        if self.unready is None:
+            return [f"  (could not sample readiness while helm ran: {self.error})"] if self.error else []
+        age = max(0.0, (self.ended or time.monotonic()) - self.unready.taken)
+        return [f"  not ready while helm waited (seen {age:.0f}s before it returned):",
+                *(f"    {line}" for line in self.unready.lines)]
+
+
+def after_failure(api: client.ApiClient, namespace: str, release: str) -> str:
+    """What Helm has now, after a failed attempt (and helm's own rollback, with atomic)."""
     try:
-        lines += [f"  event: {e}" for e in kube.recent_events(api, namespace, since=since)]
-        lines += [f"  {p}" for p in kube.pod_states(api, namespace, f"{kube.INSTANCE_LABEL}={release}")]
+        record = releases.latest(api, release, namespace)
     except Exception as err:  # noqa: BLE001 - diagnostics must not hide the real failure
-        lines.append(f"  (could not read events/pods: {err})")
+        return f"(could not read Helm's record of {release}: {err})"
+    if record is None or not record.live:
+        return f"Helm now has no release {release} in namespace {namespace}"
+    return (f"Helm now has revision {record.revision} of {release} ({record.status}, chart {record.chart_version}); "
+            "the stack records it at the next `pulumi up` (or `pulumi refresh`)")
+
+
+def cluster_view(api: client.ApiClient, namespace: str, release: str, since: datetime,
+                 watch: ReadinessWatch | None = None) -> list[str]:
+    """What was not ready while helm waited, what is not ready now, and the namespace's
+    events since the attempt started; best effort."""
+    lines = watch.report() if watch else []
+    try:
+        now = sample(api, namespace, release).lines
+        if now and not (watch and watch.unready and watch.unready.lines == now):
+            lines += ["  not ready now:", *(f"    {line}" for line in now)]
+        lines += [f"  event: {e}" for e in kube.recent_events(api, namespace, since=since)]
+    except Exception as err:  # noqa: BLE001 - diagnostics must not hide the real failure
+        lines.append(f"  (could not read workloads/events: {err})")
     return lines

@@ -1,12 +1,14 @@
 """install: `helm upgrade --install` with the spec's options, and on_deploy_failure.
 
-On failure the namespace's events and the release's unready pods go into the error that
-`pulumi up` prints, the user's on_deploy_failure hooks run (and may ask for another attempt),
-and with `atomic` (the default) helm has already rolled back, so a failed upgrade leaves the
-previous revision running.
+On failure the error that `pulumi up` prints says which of the release's workloads and pods
+were not ready while helm waited (sampled during the call, see `diagnose`: with `atomic`, the
+default, helm has rolled back before it returns, so a failed upgrade leaves the previous
+revision running and the failed pods are gone), the namespace's events, and the revision Helm
+has now; then the user's on_deploy_failure hooks run (and may ask for another attempt).
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -29,22 +31,35 @@ def helm_upgrade(inputs: "Inputs") -> dict[str, Any]:
     )
 
 
+def sample_interval(timeout: float) -> float:
+    """Often enough to catch pods before a rollback removes them, rarely enough for a shared
+    API server: a twentieth of helm's timeout, between 1 and 5 seconds."""
+    return min(5.0, max(1.0, timeout / 20))
+
+
 def install(inputs: "Inputs") -> dict[str, Any]:
     """helm's JSON description of the deployed release, or a RuntimeError that explains."""
+    spec = inputs.spec
     attempt = 1
     while True:
         started = datetime.now(timezone.utc).replace(microsecond=0)
+        # Readiness only matters when helm waits for it; a dry run creates nothing to watch.
+        watch = (diagnose.ReadinessWatch(inputs.api, inputs.namespace, inputs.release,
+                                         sample_interval(spec.timeout_seconds))
+                 if spec.wait and not spec.dry_run else None)
         try:
-            return helm_upgrade(inputs)
+            with watch or contextlib.nullcontext():
+                return helm_upgrade(inputs)
         except HelmError as err:
-            lines = diagnose.cluster_view(inputs.api, inputs.namespace, inputs.release, started)
+            lines = diagnose.cluster_view(inputs.api, inputs.namespace, inputs.release, started, watch)
             ctx = inputs.hook_context("on_deploy_failure", failure=str(err), attempt=attempt, diagnostics=lines)
             retry = run_failure_hooks(inputs.hooks.get("on_deploy_failure") or [], ctx)
             if retry is None:
-                detail = "\n".join(lines) or "  (no events or unready pods found)"
+                detail = "\n".join(lines) or "  (no unready workloads or events found)"
                 raise RuntimeError(
                     f"{inputs.release}: deploy failed: {err.stderr}\n"
-                    f"on_deploy_failure: what the cluster shows in namespace {inputs.namespace}:\n{detail}"
+                    f"on_deploy_failure: what the cluster shows in namespace {inputs.namespace}:\n{detail}\n"
+                    f"{diagnose.after_failure(inputs.api, inputs.namespace, inputs.release)}"
                 ) from None
             time.sleep(retry)
             attempt += 1

@@ -18,6 +18,9 @@ from .contract import StepModule
 # Recorded on every step without re-running it: delete needs current credentials and names.
 CREDENTIALS = ("kubeconfig", "kube_context", "repo_auth")
 RENAME = ("spec.name", "spec.namespace")
+# What the steps after the release know of the deployment it made (contract.ReleasedInputs).
+RELEASED = {"revision": "release.revision", "last_deployed": "release.last_deployed",
+            "previous_version": "pre_exec.previous_version"}
 
 
 @dataclass(frozen=True)
@@ -71,13 +74,15 @@ LIFECYCLE: tuple[StepDef, ...] = (
                       "spec.wait", "spec.timeout", "spec.force_upgrade", "spec.dry_run", "spec.create_namespace",
                       "manifest"),
             since=("manifest",), drift=release.drifted, prepare=release.prepare, refresh=release.refresh),
+    # After every helm install or upgrade: `last_deployed` changes even when the revision does
+    # not (a breaking-version reinstall starts again at 1); state from before it has none.
     StepDef("post_exec", post_exec, after=("release",), hooks=("post_exec",),
-            wires=MappingProxyType({"payload": "release.payload", "revision": "release.revision"}),
-            triggers=("revision", "hooks.post_exec")),
+            wires=MappingProxyType({**RELEASED, "payload": "release.payload"}),
+            triggers=("revision", "last_deployed", "hooks.post_exec"), since=("last_deployed",)),
     StepDef("validate", validate, after=("post_exec",), hooks=("validate",),
-            wires=MappingProxyType({"payload": "post_exec.payload", "revision": "release.revision",
-                                    "resources": "release.resources"}),
-            triggers=("revision", "spec.http_checks", "spec.validate_workloads", "hooks.validate")),
+            wires=MappingProxyType({**RELEASED, "payload": "post_exec.payload", "resources": "release.resources"}),
+            triggers=("revision", "last_deployed", "spec.http_checks", "spec.validate_workloads", "hooks.validate"),
+            since=("last_deployed",)),
 )
 BY_NAME: Mapping[str, StepDef] = MappingProxyType(
     {**{s.legacy[0]: s for s in LIFECYCLE if s.legacy}, **{s.name: s for s in LIFECYCLE}})

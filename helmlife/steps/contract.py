@@ -119,6 +119,18 @@ def whole_numbers(value: Any) -> Any:
     return value
 
 
+class ReleasedInputs(StepInputs):
+    """Inputs of the steps after the release: the deployment it made, and the chart version
+    deployed before this run (pre_exec's), which their hooks see as `previous_version`."""
+
+    revision: int | None = None
+    last_deployed: str | None = None
+    previous_version: str | None = None
+
+    def run_hooks(self, event: str, **extra: Any) -> dict[str, Any]:
+        return super().run_hooks(event, **{"previous_version": self.previous_version, **extra})
+
+
 class StepOutputs(BaseModel):
     """What every step hands on: the payload the next step's hooks receive."""
 

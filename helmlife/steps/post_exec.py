@@ -1,11 +1,15 @@
-"""post_exec: user hooks after every new revision of the release (default: nothing)."""
+"""post_exec: user hooks after every helm install or upgrade of the release (default: nothing).
+
+It runs again whenever the release step deployed: a new revision, or a new `last_deployed`
+when a breaking-version reinstall starts the revisions again at 1.
+"""
 from __future__ import annotations
 
-from .contract import StepInputs, StepOutputs
+from .contract import ReleasedInputs, StepOutputs
 
 
-class Inputs(StepInputs):
-    revision: int | None = None
+class Inputs(ReleasedInputs):
+    pass
 
 
 Outputs = StepOutputs

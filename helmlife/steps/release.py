@@ -34,6 +34,7 @@ class Outputs(StepOutputs):
     deployed_version: str | None = None
     app_version: str | None = None
     resources: list[str] = []
+    last_deployed: str | None = None  # Helm's info.last_deployed: new on every install and upgrade
 
 
 def check(inputs: Inputs) -> list[str]:
@@ -110,7 +111,8 @@ def run(inputs: Inputs) -> Outputs:
         step_logger(inputs.release, "release").info(
             "release %s is already deployed as declared (revision %d): recorded, helm not run", inputs.release,
             record.revision)
-        result = {"version": record.revision, "info": {"status": record.status}, "manifest": record.manifest,
+        result = {"version": record.revision, "info": {"status": record.status, "last_deployed": record.last_deployed},
+                  "manifest": record.manifest,
                   "chart": {"metadata": {"version": record.chart_version, "appVersion": record.app_version}}}
     else:
         result = install(inputs)
@@ -122,6 +124,7 @@ def run(inputs: Inputs) -> Outputs:
         deployed_version=meta.get("version"),
         app_version=meta.get("appVersion"),
         resources=[str(r) for r in kube.manifest_objects(result.get("manifest", ""), inputs.namespace)],
+        last_deployed=info.get("last_deployed"),
     )
 
 
@@ -151,19 +154,37 @@ def refresh(inputs: Inputs, outputs: Outputs) -> dict[str, Any] | None:
         "drifted": [f"{sign} {key}" for sign, key in manifests.changes(live, desired)],
         "revision": record.revision, "status": record.status,
         "deployed_version": record.chart_version, "app_version": record.app_version,
+        "last_deployed": record.last_deployed,
     }
 
 
+_TOLD: set[tuple[str, str, int, str | None]] = set()  # drift already logged by this provider process
+
+
 def drifted(inputs: Inputs, outputs: Outputs) -> bool:
-    """True when state says deployed but the cluster has no such release (deleted by hand,
-    or a new cluster behind the same kubeconfig): the next `up` installs it again."""
+    """True when Helm's newest record is not the one the stack recorded: the release is gone
+    (deleted by hand, or a new cluster behind the same kubeconfig), so the next `up` installs it
+    again; or Helm moved to another revision the stack never recorded (a failed upgrade that
+    helm rolled back: a failing step records nothing; or a helm command run by hand), so the
+    next `up` records Helm's revision, upgrading only if it differs from the declared state."""
     if inputs.spec.dry_run:
         return False
     try:
         record = releases.latest(inputs.api, inputs.release, inputs.namespace)
-        return record is None or not record.live
     except Exception:  # noqa: BLE001 - an unreachable cluster is reported by check_prerequisites
         return False
+    if record is None or not record.live:
+        return True
+    recorded = (outputs.revision, outputs.last_deployed or record.last_deployed)  # older state: revision only
+    if outputs.revision is None or recorded == (record.revision, record.last_deployed):
+        return False
+    told = (inputs.namespace, inputs.release, record.revision, record.last_deployed)
+    if told not in _TOLD:  # diff and update both ask; say it once per operation
+        _TOLD.add(told)
+        step_logger(inputs.release, "release").info(
+            "Helm has revision %d (%s, deployed %s), the stack recorded revision %d (deployed %s): up records Helm's",
+            record.revision, record.status, record.last_deployed, outputs.revision, outputs.last_deployed or "?")
+    return True
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:

@@ -7,19 +7,22 @@ is left exactly as helm deployed it, and the next `pulumi up` validates again.
 """
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
 
+import urllib3
 from kubernetes import client as k8s
 
 from .. import kube
 from ..spec import HttpCheck, parse_duration
-from .contract import StepInputs, StepOutputs
+from .contract import ReleasedInputs, StepOutputs
+
+REASON_CHARS = 300  # enough for a proxy's or an app's one-line reason, not a whole error page
 
 
-class Inputs(StepInputs):
-    revision: int | None = None
+class Inputs(ReleasedInputs):
     resources: list[str] = []
 
 
@@ -31,28 +34,66 @@ class ValidationFailed(RuntimeError):
     pass
 
 
+def reason(body: bytes | str | None) -> str:
+    """The why of an answer, for the error: a Kubernetes `Status` message (what the API server
+    proxy says when it refuses or cannot reach the Service), or the start of the body."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and doc.get("kind") == "Status" and doc.get("message"):
+        text = str(doc["message"])
+    text = " ".join(text.split())
+    return text if len(text) <= REASON_CHARS else text[:REASON_CHARS] + "..."
+
+
+def _answered(what: str, status: int, body: bytes | str | None, check: HttpCheck) -> tuple[bool, str]:
+    seen = f"{what} answered {status}, expected {check.expect_status}"
+    why = reason(body) if status != check.expect_status else ""
+    return status == check.expect_status, f"{seen}: {why}" if why else seen
+
+
 def http_probe(api: k8s.ApiClient | None, namespace: str, check: HttpCheck) -> tuple[bool, str]:
     timeout = parse_duration(check.timeout)
     if check.url:
         url = check.url.rstrip("/") + (check.path if check.path != "/" else "")
         try:
             with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - user-configured check
-                status = resp.status
+                return _answered(f"GET {url}", resp.status, resp.read(REASON_CHARS * 4), check)
         except urllib.error.HTTPError as err:
-            status = err.code
+            return _answered(f"GET {url}", err.code, err.read(REASON_CHARS * 4), check)
         except (urllib.error.URLError, OSError) as err:
             return False, f"GET {url}: {getattr(err, 'reason', err)}"
-        return status == check.expect_status, f"GET {url} answered {status}, expected {check.expect_status}"
     target = f"{check.service}:{check.port}" if check.port is not None else check.service
+    what = f"GET service/{target}{check.path} via the API server proxy"
+    core, path = k8s.CoreV1Api(api), check.path.lstrip("/")
+    options = {"_preload_content": False, "_request_timeout": timeout}
     try:
-        _, status, _ = k8s.CoreV1Api(api).connect_get_namespaced_service_proxy_with_path_with_http_info(
-            target, namespace, check.path.lstrip("/") or "", _preload_content=False, _request_timeout=timeout
-        )
+        if path:
+            resp, status, _ = core.connect_get_namespaced_service_proxy_with_path_with_http_info(
+                target, namespace, path, **options)
+        else:
+            resp, status, _ = core.connect_get_namespaced_service_proxy_with_http_info(target, namespace, **options)
     except k8s.exceptions.ApiException as err:
-        status = err.status
-    return status == check.expect_status, (
-        f"GET service/{target}{check.path} via the API server answered {status}, expected {check.expect_status}"
-    )
+        return _answered(what, err.status, err.body, check)
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        return False, f"{what}: no answer within {check.timeout}: {err}"
+    return _answered(what, status, resp.data if resp is not None else None, check)
+
+
+def not_ready(inputs: Inputs, unready: dict[str, str]) -> list[str]:
+    """Each workload that never became ready, followed by its pods that are not Ready."""
+    try:
+        listed = {str(w.ref): w for w in kube.release_workloads(inputs.api, inputs.namespace, inputs.release)}
+    except Exception as err:  # noqa: BLE001 - the check's own finding must not be hidden
+        return [f"{ref}: {seen}" for ref, seen in unready.items()] + [f"(could not read their pods: {err})"]
+    lines = []
+    for ref, seen in unready.items():
+        lines.append(f"{ref}: {seen}")
+        if ref in listed:
+            lines += [f"  {pod}" for pod in kube.unready_pods(inputs.api, listed[ref])]
+    return lines
 
 
 def check(inputs: Inputs) -> list[str]:
@@ -68,8 +109,8 @@ def run(inputs: Inputs) -> Outputs:
         refs = [kube.parse_ref(r, inputs.namespace) for r in inputs.resources]
         unready = kube.wait_ready(inputs.api, refs, timeout=spec.timeout_seconds)
         if unready:
-            seen = "; ".join(f"{k}: {v}" for k, v in unready.items())
-            raise ValidationFailed(f"{spec.name}: validate check 'workloads-ready' failed after {spec.timeout}: {seen}")
+            raise ValidationFailed(f"{spec.name}: validate check 'workloads-ready' failed after {spec.timeout}:\n"
+                                   + "\n".join(f"  {line}" for line in not_ready(inputs, unready)))
         passed.append("workloads-ready")
     for http in spec.http_checks:
         deadline = time.monotonic() + spec.timeout_seconds

@@ -8,6 +8,7 @@ from kubernetes import client
 from pulumi.dynamic import CreateResult, ResourceProvider
 
 from helmlife import HookContext, Hooks, LifecycleChart, PermanentError, TemporaryError, hook_options
+from helmlife.kube import read_or_none
 
 
 def _record(ctx: HookContext, name: str, data: dict[str, str]) -> None:
@@ -84,6 +85,28 @@ def smoke_test(ctx: HookContext) -> None:
     raise PermanentError("smoke test: /healthz said 'degraded'")
 
 
+# "edge": post_exec and validate record what they saw, and how many times they ran.
+counted = Hooks()
+
+
+def _count_run(ctx: HookContext) -> None:
+    name = f"{ctx.release}-seen-{ctx.step.replace('_', '-')}"
+    old = read_or_none(client.CoreV1Api(ctx.kube).read_namespaced_config_map, name, ctx.namespace)
+    runs = int((old.data or {}).get("runs", "0")) if old else 0
+    _record(ctx, name, {"runs": str(runs + 1), "previous_version": str(ctx.previous_version),
+                        "target_version": str(ctx.target_version)})
+
+
+@counted.post_exec
+def counted_post(ctx: HookContext) -> None:
+    _count_run(ctx)
+
+
+@counted.validate
+def counted_validate(ctx: HookContext) -> None:
+    _count_run(ctx)
+
+
 class SubclassedChart(LifecycleChart):
     """The trait style: override step methods."""
 
@@ -117,7 +140,7 @@ def remove_side_object(ctx: HookContext) -> None:
 
 COMPONENTS = {"subclassed": SubclassedChart}
 HOOKS = {"hooked": hooked, "prefail": prefail, "broken": broken, "retried": retried, "checked": checked,
-         "tidy": tidy}
+         "tidy": tidy, "edge": counted}
 
 
 

@@ -54,6 +54,29 @@ def test_new_revision_reruns_post_exec_and_validate() -> None:
     assert runs(revision=2) == {"post_exec", "validate"}
 
 
+DEPLOYED = {**BASE, "last_deployed": "2026-01-01T00:00:00.1Z"}
+
+
+def test_reinstall_at_the_same_revision_reruns_post_exec_and_validate() -> None:
+    """A breaking-version reinstall goes from revision 1 to revision 1: the deploy time tells."""
+    rerun = {s for s in ALL if diff(s, DEPLOYED, last_deployed="2026-02-02T00:00:00.2Z").changes}
+    assert rerun == {"post_exec", "validate"}
+    assert not any(diff(s, DEPLOYED, last_deployed=DEPLOYED["last_deployed"]).changes for s in ALL)
+
+
+def test_state_without_last_deployed_is_not_a_change() -> None:
+    """State written before the release recorded last_deployed: the first preview sees it
+    unknown (the release's state has no such output), the first up sees it absent."""
+    for step in ("post_exec", "validate"):
+        assert not diff(step, BASE, last_deployed=UNKNOWN).changes
+        assert not diff(step, BASE, last_deployed=None).changes
+
+
+def test_previous_version_is_context_not_a_trigger() -> None:
+    assert runs(previous_version="0.9.0") == set()
+    assert runs(previous_version=UNKNOWN) == set()
+
+
 def test_a_helm_flag_reruns_the_release_and_the_spec_check() -> None:
     assert runs(**with_spec(atomic=False)) == {"check_prerequisites", "release"}
 
