@@ -131,5 +131,6 @@ class Helm:
             raise
         return True
 
-    def show_crds(self, chart: ChartRef) -> str:
-        return self.run("show", "crds", *chart.args())
+    def pull(self, chart: ChartRef, dest: Path) -> None:
+        """Download and unpack a repository chart into `dest` (a directory named after the chart)."""
+        self.run("pull", *chart.args(), "--untar", "--untardir", str(dest))

@@ -5,7 +5,10 @@ step never talks to a different cluster than helm does.
 """
 from __future__ import annotations
 
+import functools
+import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TypeVar
@@ -16,12 +19,16 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
+from . import helm_yaml
+
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
+HELM_RESOURCE_POLICY = "helm.sh/resource-policy"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 T = TypeVar("T")
+X = TypeVar("X")
 
 
 def api_client(kubeconfig: str, context: str | None = None) -> client.ApiClient:
@@ -47,12 +54,16 @@ def parse_ref(ref: str, default_namespace: str) -> ObjectRef:
     return ObjectRef(kind=parts[0], namespace=parts[1], name=parts[2])
 
 
-def manifest_objects(manifest: str, default_namespace: str) -> list[ObjectRef]:
-    """Objects a rendered release manifest creates (helm applies namespaced ones to the release namespace)."""
+def manifest_objects(manifest: str, default_namespace: str, *, uninstalled_only: bool = False) -> list[ObjectRef]:
+    """Objects a rendered release manifest creates (helm applies namespaced ones to the release
+    namespace); with `uninstalled_only`, those `helm uninstall` deletes: all but the ones
+    annotated `helm.sh/resource-policy: keep`. Parsed as helm parses it (`helm_yaml`)."""
     refs = []
-    for doc in yaml.safe_load_all(manifest or ""):
+    for doc in helm_yaml.load_all(manifest or ""):
         if isinstance(doc, dict) and doc.get("kind") and doc.get("metadata", {}).get("name"):
             meta = doc["metadata"]
+            if uninstalled_only and (meta.get("annotations") or {}).get(HELM_RESOURCE_POLICY) == "keep":
+                continue
             refs.append(
                 ObjectRef(
                     kind=doc["kind"],
@@ -159,6 +170,131 @@ def pod_states(api: client.ApiClient, namespace: str, selector: str | None = Non
 
 
 # --- CRDs ----------------------------------------------------------------------------------
+# Read as plain JSON (`_preload_content=False`): the typed client builds a model object for
+# every node of a CRD's openAPIV3Schema, seconds for a large operator's CRDs, and nothing here
+# needs more than a few fields. Independent calls on several CRDs run in parallel threads.
+
+OWNER_ANNOTATION = "helmlife.dev/owner"  # "<namespace>/<release>" whose destroy deletes the CRD
+FIELD_MANAGER = "helmlife"
+PARALLEL = 8
+
+
+def read_json(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
+    """A typed-API call's body as plain JSON data (no models built), or None on 404."""
+    response = read_or_none(functools.partial(call, _preload_content=False, **kwargs), *args)
+    return None if response is None else json.loads(response.data)
+
+
+def parallel(fn: Callable[[X], T], items: Iterable[X]) -> list[T]:
+    """fn over items in threads (API calls wait on the network, not the CPU), results in order."""
+    items = list(items)
+    if len(items) < 2:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def read_crd(api: client.ApiClient, name: str) -> dict[str, Any] | None:
+    return read_json(client.ApiextensionsV1Api(api).read_custom_resource_definition, name)
+
+
+def crd_owner(crd: dict[str, Any]) -> str | None:
+    return ((crd.get("metadata") or {}).get("annotations") or {}).get(OWNER_ANNOTATION)
+
+
+def _served_version(crd: dict[str, Any]) -> str:
+    versions = [v for v in crd["spec"]["versions"] if v.get("served", True)]
+    return next((v["name"] for v in versions if v.get("storage")), versions[0]["name"])
+
+
+def _group(api_version: str | None) -> str:
+    return api_version.rsplit("/", 1)[0] if api_version and "/" in api_version else ""
+
+
+def custom_resources(api: client.ApiClient, crd: dict[str, Any], limit: int) -> list[ObjectRef]:
+    """Up to `limit` custom resources stored under a CRD, across all namespaces."""
+    spec = crd["spec"]
+    body = read_json(client.CustomObjectsApi(api).list_cluster_custom_object,
+                     spec["group"], _served_version(crd), spec["names"]["plural"], limit=limit) or {}
+    return [ObjectRef(kind=spec["names"]["kind"], name=i["metadata"]["name"], namespace=i["metadata"].get("namespace"),
+                      api_version=f"{spec['group']}/{_served_version(crd)}") for i in body.get("items", [])]
+
+
+def owned_by(api: client.ApiClient, names: Iterable[str], owner: str) -> list[str]:
+    """The CRDs among `names` that exist and that no other release claims (see `mark_owner`)."""
+    names = sorted(set(names))
+    crds = parallel(lambda n: read_crd(api, n), names)
+    return [n for n, crd in zip(names, crds) if crd is not None and crd_owner(crd) in (None, owner)]
+
+
+def custom_resources_left(api: client.ApiClient, names: Iterable[str], *, removed: Iterable[ObjectRef] = (),
+                          cap: int = 5) -> dict[str, list[str]]:
+    """For each CRD that still stores custom resources, up to `cap` of them ("Kind/ns/name").
+
+    Only existence matters, so each CRD costs one read and one list of at most
+    1 + (objects of its kind in `removed`) items; names are listed, capped, only for the CRDs
+    that hold some. Objects in `removed` (what `helm uninstall` is about to delete) do not count.
+    """
+    removed = list(removed)
+
+    def key(ref: ObjectRef, namespaced: bool) -> tuple[str, str, str | None, str]:
+        return _group(ref.api_version), ref.kind, ref.namespace if namespaced else None, ref.name
+
+    def one(name: str) -> list[str]:
+        crd = read_crd(api, name)
+        if crd is None:
+            return []
+        namespaced = crd["spec"].get("scope") == "Namespaced"
+        kind = (crd["spec"]["group"], crd["spec"]["names"]["kind"])
+        skip = {key(r, namespaced) for r in removed if (_group(r.api_version), r.kind) == kind}
+        left = [r for r in custom_resources(api, crd, 1 + len(skip)) if key(r, namespaced) not in skip]
+        if left and cap > 1:
+            left = [r for r in custom_resources(api, crd, cap + len(skip)) if key(r, namespaced) not in skip]
+        return [f"{r.kind}/{r.namespace or '-'}/{r.name}" for r in left[:cap]]
+
+    names = sorted(set(names))
+    return {n: objs for n, objs in zip(names, parallel(one, names)) if objs}
+
+
+def delete_crds(api: client.ApiClient, names: Iterable[str], timeout: float, poll: float = 0.2) -> list[str]:
+    """Delete CRDs and wait until the API server no longer serves them; returns those deleted."""
+    ext = client.ApiextensionsV1Api(api)
+    names = sorted(set(names))
+    deleted = [n for n, gone in zip(names, parallel(lambda n: read_json(ext.delete_custom_resource_definition, n), names))
+               if gone is not None]
+    deadline = time.monotonic() + timeout
+    remaining = names
+    while remaining:
+        remaining = [n for n, crd in zip(remaining, parallel(lambda n: read_crd(api, n), remaining)) if crd is not None]
+        if not remaining:
+            break
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"CRDs still present after {timeout:.0f}s: {', '.join(remaining)}")
+        time.sleep(poll)
+    return deleted
+
+
+def apply_crds(api: client.ApiClient, docs: Iterable[dict[str, Any]]) -> list[str]:
+    """Server-side apply CRD documents (field manager `helmlife`, taking over fields helm set);
+    returns their names."""
+    ext = client.ApiextensionsV1Api(api)
+
+    def one(doc: dict[str, Any]) -> str:
+        name = doc["metadata"]["name"]
+        ext.patch_custom_resource_definition(name, doc, field_manager=FIELD_MANAGER, force=True,
+                                             _content_type="application/apply-patch+yaml", _preload_content=False)
+        return name
+
+    return parallel(one, docs)
+
+
+def mark_owner(api: client.ApiClient, names: Iterable[str], owner: str) -> None:
+    """Annotate existing CRDs with the release whose destroy deletes them (absent ones are skipped)."""
+    ext = client.ApiextensionsV1Api(api)
+    patch = {"metadata": {"annotations": {OWNER_ANNOTATION: owner}}}
+    parallel(lambda n: read_json(ext.patch_custom_resource_definition, n, patch,
+                                 _content_type="application/merge-patch+json"), names)
+
 
 def read_or_none(read: Callable[..., T], *args: Any) -> T | None:
     """A read call's result, or None on 404: "absent" is an answer, not an error, here."""
@@ -168,46 +304,6 @@ def read_or_none(read: Callable[..., T], *args: Any) -> T | None:
         if err.status == 404:
             return None
         raise
-
-
-def crd_exists(api: client.ApiClient, name: str) -> bool:
-    return read_or_none(client.ApiextensionsV1Api(api).read_custom_resource_definition, name) is not None
-
-
-def custom_resources_left(api: client.ApiClient, crd_name: str) -> list[str]:
-    """Names of the custom resources still stored for a CRD, across all namespaces."""
-    crd = read_or_none(client.ApiextensionsV1Api(api).read_custom_resource_definition, crd_name)
-    if crd is None:
-        return []
-    version = next((v.name for v in crd.spec.versions if v.storage), crd.spec.versions[0].name)
-    objs = client.CustomObjectsApi(api)
-    group, plural = crd.spec.group, crd.spec.names.plural
-    items = objs.list_cluster_custom_object(group, version, plural).get("items", [])
-    return [
-        f"{crd.spec.names.kind}/{i['metadata'].get('namespace', '-')}/{i['metadata']['name']}" for i in items
-    ]
-
-
-def delete_crds(api: client.ApiClient, names: Iterable[str], timeout: float, poll: float = 0.5) -> list[str]:
-    """Delete CRDs and wait until the API server no longer serves them; returns those deleted."""
-    ext = client.ApiextensionsV1Api(api)
-    deleted = []
-    for name in names:
-        try:
-            ext.delete_custom_resource_definition(name)
-            deleted.append(name)
-        except ApiException as err:
-            if err.status != 404:
-                raise
-    deadline = time.monotonic() + timeout
-    remaining = list(names)
-    while remaining and time.monotonic() < deadline:
-        remaining = [n for n in remaining if crd_exists(api, n)]
-        if remaining:
-            time.sleep(poll)
-    if remaining:
-        raise TimeoutError(f"CRDs still present after {timeout:.0f}s: {', '.join(remaining)}")
-    return deleted
 
 
 # --- adoption ------------------------------------------------------------------------------

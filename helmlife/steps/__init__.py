@@ -30,6 +30,9 @@ class StepDef:
     wires: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     triggers: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()  # recorded in state without re-running: what delete reads
+    # Inputs newer than state that may exist: absent from the old state they are no change, so
+    # upgrading helmlife re-runs nothing (they are recorded at the step's next update).
+    added: tuple[str, ...] = ()
     replace_on: tuple[str, ...] = RENAME
     legacy: tuple[str, str] | None = None  # (name suffix, type) before this table, helmlife 0.1
     drift: Callable[[Any, Any], bool] | None = None  # the cluster no longer matches the outputs
@@ -57,14 +60,17 @@ LIFECYCLE: tuple[StepDef, ...] = (
             triggers=("chart_version", "values_digest", "hooks.pre_exec", "spec.adopt",
                       "spec.last_breaking_version_requiring_restart"),
             kept=("hooks.teardown", "spec.dry_run")),
-    StepDef("crd_cleanup", crd_cleanup, after=("pre_exec",), facts=("crds",),
-            triggers=("crds",), kept=("spec.force_crd_deletion", "spec.timeout", "spec.dry_run"),
-            replace_on=(), legacy=("crds", "CrdCleanup")),  # CRDs are cluster-scoped: a moved release keeps them
+    # CRDs are cluster-scoped: a moved release keeps them (re-run on a rename to mark the new owner).
+    StepDef("crd_cleanup", crd_cleanup, after=("pre_exec",), facts=("crds", "crd_digest", "values"),
+            triggers=("crds", "crd_digest", "spec.crd_upgrade", *RENAME),
+            kept=("spec.force_crd_deletion", "spec.timeout", "spec.dry_run"),
+            replace_on=(), legacy=("crds", "CrdCleanup"), added=("crd_digest",)),
     StepDef("release", release, after=("pre_exec", "crd_cleanup"), hooks=("on_deploy_failure",),
-            facts=("chart_digest", "values", "secret_values"), wires=MappingProxyType({"payload": "pre_exec.payload"}),
+            facts=("chart_digest", "values", "secret_values"),
+            wires=MappingProxyType({"payload": "pre_exec.payload", "owned_crds": "crd_cleanup.owned_crds"}),
             triggers=("spec.chart", "chart_version", "chart_digest", "values", "secret_values", "spec.atomic",
                       "spec.wait", "spec.timeout", "spec.force_upgrade", "spec.dry_run", "spec.create_namespace"),
-            drift=release.drifted),
+            kept=("owned_crds", "spec.force_crd_deletion"), added=("owned_crds",), drift=release.drifted),
     StepDef("post_exec", post_exec, after=("release",), hooks=("post_exec",),
             wires=MappingProxyType({"payload": "release.payload", "revision": "release.revision"}),
             triggers=("revision", "hooks.post_exec")),

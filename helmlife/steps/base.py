@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ..spec import Action, ChartSpec
 from . import CREDENTIALS, RENAME, StepDef, lookup
-from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown
+from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown, get_path
 
 
 def journal(step: str, operation: str, release: Any) -> None:
@@ -98,10 +98,15 @@ class StepProvider(ResourceProvider):
             return DiffResult(changes=False)
         if old.get("skipped"):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
-        changed = changed_paths(old, new, (*step.triggers, *step.kept, *CREDENTIALS, *RENAME))
+        changed = self._changed(old, new, (*step.triggers, *step.kept, *CREDENTIALS, *RENAME))
         replaces = sorted({p.split(".")[0] for p in step.replace_on if p in changed})
         return DiffResult(changes=bool(changed) or self._drifted(old, new), replaces=replaces,
                           delete_before_replace=False)
+
+    def _changed(self, old: dict[str, Any], new: dict[str, Any], paths: tuple[str, ...]) -> list[str]:
+        """The paths whose value changed; an input the old state predates (`added`) is no change."""
+        added = self._def().added
+        return [p for p in changed_paths(old, new, paths) if not (p in added and get_path(old, p) is None)]
 
     def _drifted(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
         step = self._def()
@@ -124,7 +129,7 @@ class StepProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         step = self._def()
         old, new = normalize(step, olds), normalize(step, news)
-        if old.get("skipped") or changed_paths(old, new, step.triggers) or self._drifted(old, new):
+        if old.get("skipped") or self._changed(old, new, step.triggers) or self._drifted(old, new):
             outs = self._run(new, "update")
         else:
             outs = {k: olds.get(k) for k in step.outputs}

@@ -7,6 +7,7 @@ release is uninstalled, runs the teardown hooks: the reverse of what pre_exec ho
 from __future__ import annotations
 
 from .. import kube, releases
+from ..actions.uninstall import uninstall
 from ..hooks import step_logger
 from ..spec import semver_key
 from .contract import StepInputs, StepOutputs
@@ -54,7 +55,7 @@ def run(inputs: Inputs) -> Outputs:
             log.info("dry run: would uninstall %s (%s -> %s crosses breaking %s)", spec.name, deployed, target, breaking)
         else:
             log.info("uninstalling %s: %s -> %s crosses breaking version %s", spec.name, deployed, target, breaking)
-            inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
+            uninstall(inputs, rerun="up")  # refused while template CRDs hold custom resources
             restarted = True
     return Outputs(payload=payload, previous_version=deployed, restarted=restarted, adopted=adopted)
 

@@ -13,6 +13,7 @@ class Inputs(StepInputs):
     chart_digest: str | None = None
     values: dict[str, Any] = {}
     secret_values: dict[str, Any] = {}
+    owned_crds: list[str] | None = None  # crd_cleanup's, checked before uninstalling (None: state from before)
 
 
 class Outputs(StepOutputs):
@@ -53,4 +54,4 @@ def drifted(inputs: Inputs, outputs: Outputs) -> bool:
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
-    uninstall(inputs)
+    uninstall(inputs, inputs.owned_crds or ())
