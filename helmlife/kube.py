@@ -176,6 +176,7 @@ def pod_states(api: client.ApiClient, namespace: str, selector: str | None = Non
 
 OWNER_ANNOTATION = "helmlife.dev/owner"  # "<namespace>/<release>" whose destroy deletes the CRD
 FIELD_MANAGER = "helmlife"
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 PARALLEL = 8
 
 
@@ -275,14 +276,16 @@ def delete_crds(api: client.ApiClient, names: Iterable[str], timeout: float, pol
 
 
 def apply_crds(api: client.ApiClient, docs: Iterable[dict[str, Any]]) -> list[str]:
-    """Server-side apply CRD documents (field manager `helmlife`, taking over fields helm set);
-    returns their names."""
-    ext = client.ApiextensionsV1Api(api)
+    """Server-side apply CRD documents (field manager `helmlife`, taking over the fields helm
+    set when it created them); returns their names. The generated client cannot send an apply
+    patch (it picks the content type itself), hence the one direct `call_api`."""
 
     def one(doc: dict[str, Any]) -> str:
         name = doc["metadata"]["name"]
-        ext.patch_custom_resource_definition(name, doc, field_manager=FIELD_MANAGER, force=True,
-                                             _content_type="application/apply-patch+yaml", _preload_content=False)
+        api.call_api(f"{CRD_PATH}/{name}", "PATCH", body=doc, auth_settings=["BearerToken"],
+                     query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+                     header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
+                     _preload_content=False)
         return name
 
     return parallel(one, docs)
@@ -292,8 +295,7 @@ def mark_owner(api: client.ApiClient, names: Iterable[str], owner: str) -> None:
     """Annotate existing CRDs with the release whose destroy deletes them (absent ones are skipped)."""
     ext = client.ApiextensionsV1Api(api)
     patch = {"metadata": {"annotations": {OWNER_ANNOTATION: owner}}}
-    parallel(lambda n: read_json(ext.patch_custom_resource_definition, n, patch,
-                                 _content_type="application/merge-patch+json"), names)
+    parallel(lambda n: read_json(ext.patch_custom_resource_definition, n, patch), names)
 
 
 def read_or_none(read: Callable[..., T], *args: Any) -> T | None:
