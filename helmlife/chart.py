@@ -206,10 +206,10 @@ class LifecycleChart(pulumi.ComponentResource):
             owned = spec.crds if spec.crds is not None else [c.name for c in found or []]
             left = crds_at_risk(api, spec.name, spec.namespace, owned)
         except Exception as err:  # noqa: BLE001 - a preview must not fail on what it could not check
-            pulumi.log.warn(f"{spec.name}: could not check the CRDs for custom resources before destroy: {err}", self)
+            pulumi.log.warn(f"{spec.name}: could not check the CRDs for custom resources before destroy: {err}")
             return
         if left:
-            pulumi.log.error(refusal(spec.name, left, rerun="preview"), self)
+            raise pulumi.RunError(refusal(spec.name, left))  # fails the preview with just this message
 
     def _method_refs(self, event: str) -> list[str]:
         """A subclass's override of a hook method becomes a hook reference."""

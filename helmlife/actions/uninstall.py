@@ -36,19 +36,19 @@ def crds_at_risk(api: "client.ApiClient", release: str, namespace: str, owned_cr
     return kube.custom_resources_left(api, names, removed=removed)
 
 
-def refusal(release: str, left: dict[str, list[str]], rerun: str = "destroy") -> str:
+def refusal(release: str, left: dict[str, list[str]]) -> str:
     listing = "; ".join(f"{n}: {', '.join(objs)}{' ...' if len(objs) >= 5 else ''}" for n, objs in sorted(left.items()))
     return (f"{release}: refusing to delete CRDs that still hold custom resources ({listing}). "
             "Deleting a CRD deletes all of its objects. Delete those objects first, or set "
-            f"force_crd_deletion: true on the chart to delete them with the CRDs, then run the {rerun} again.")
+            "force_crd_deletion: true on the chart to delete them with the CRDs, then run it again.")
 
 
-def uninstall(inputs: "StepInputs", owned_crds: Iterable[str] = (), rerun: str = "destroy") -> None:
+def uninstall(inputs: "StepInputs", owned_crds: Iterable[str] = ()) -> None:
     spec = inputs.spec
     if spec.dry_run:
         return
     if not spec.force_crd_deletion:
         left = crds_at_risk(inputs.api, spec.name, spec.namespace, owned_crds)
         if left:
-            raise RuntimeError(refusal(spec.name, left, rerun) + " Nothing was uninstalled or deleted.")
+            raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
     inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
