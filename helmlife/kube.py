@@ -14,12 +14,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TypeVar
 
 import yaml
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-
 from . import helm_yaml
+from .k8s import client, config, dynamic
 
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
@@ -106,7 +102,7 @@ def workload_status(api: client.ApiClient, ref: ObjectRef) -> tuple[bool, str]:
                 and (st.observed_generation or 0) >= obj.metadata.generation
             )
             return ready, f"{st.number_ready}/{st.desired_number_scheduled} ready"
-    except ApiException as err:
+    except client.ApiException as err:
         if err.status == 404:
             return False, "not found"
         raise
@@ -302,7 +298,7 @@ def read_or_none(read: Callable[..., T], *args: Any) -> T | None:
     """A read call's result, or None on 404: "absent" is an answer, not an error, here."""
     try:
         return read(*args)
-    except ApiException as err:
+    except client.ApiException as err:
         if err.status == 404:
             return None
         raise
@@ -315,10 +311,10 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
 
     Returns False when the object does not exist (nothing to adopt).
     """
-    dyn = DynamicClient(api)
+    dyn = dynamic.DynamicClient(api)
     try:
         resource = dyn.resources.get(kind=ref.kind, api_version=ref.api_version) if ref.api_version else dyn.resources.get(kind=ref.kind)
-    except ResourceNotFoundError:
+    except dynamic.exceptions.ResourceNotFoundError:
         raise ValueError(f"adopt: kind {ref.kind!r} is not served by the cluster") from None
     patch = {
         "metadata": {
@@ -329,7 +325,7 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
     kwargs = {"namespace": ref.namespace} if resource.namespaced else {}
     try:
         resource.patch(body=patch, name=ref.name, content_type="application/merge-patch+json", **kwargs)
-    except NotFoundError:
+    except dynamic.exceptions.NotFoundError:
         return False
     return True
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kubernetes import client
 
 from .. import kube
+from ..k8s import client
 
 
 def cluster_view(api: client.ApiClient, namespace: str, release: str, since: datetime) -> list[str]:

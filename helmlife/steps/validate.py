@@ -11,9 +11,9 @@ import time
 import urllib.error
 import urllib.request
 
-from kubernetes import client as k8s
 
 from .. import kube
+from ..k8s import client as k8s
 from ..spec import HttpCheck, parse_duration
 from .contract import StepInputs, StepOutputs
 
