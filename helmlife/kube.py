@@ -287,11 +287,20 @@ def apply_crds(api: client.ApiClient, docs: Iterable[dict[str, Any]]) -> list[st
     return parallel(one, docs)
 
 
-def mark_owner(api: client.ApiClient, names: Iterable[str], owner: str) -> None:
-    """Annotate existing CRDs with the release whose destroy deletes them (absent ones are skipped)."""
+def mark_owner(api: client.ApiClient, names: Iterable[str], owner: str) -> list[str]:
+    """Annotate existing CRDs with the release whose destroy deletes them; returns those changed.
+    Absent CRDs and CRDs already marked are left alone (a read is much cheaper than a patch,
+    which makes the API server validate the whole schema again)."""
     ext = client.ApiextensionsV1Api(api)
     patch = {"metadata": {"annotations": {OWNER_ANNOTATION: owner}}}
-    parallel(lambda n: read_json(ext.patch_custom_resource_definition, n, patch), names)
+
+    def one(name: str) -> str | None:
+        crd = read_crd(api, name)
+        if crd is None or crd_owner(crd) == owner:
+            return None
+        return name if read_json(ext.patch_custom_resource_definition, name, patch) is not None else None
+
+    return [n for n in parallel(one, sorted(set(names))) if n]
 
 
 def read_or_none(read: Callable[..., T], *args: Any) -> T | None:
