@@ -226,7 +226,7 @@ def owned_by(api: client.ApiClient, names: Iterable[str], owner: str) -> list[st
 
 def custom_resources_left(api: client.ApiClient, names: Iterable[str], *, removed: Iterable[ObjectRef] = (),
                           cap: int = 5) -> dict[str, list[str]]:
-    """For each CRD that still stores custom resources, up to `cap` of them ("Kind/ns/name").
+    """For each CRD that still stores custom resources, up to `cap` + 1 of them ("Kind/ns/name").
 
     Only existence matters, so each CRD costs one read and one list of at most
     1 + (objects of its kind in `removed`) items; names are listed, capped, only for the CRDs
@@ -245,9 +245,9 @@ def custom_resources_left(api: client.ApiClient, names: Iterable[str], *, remove
         kind = (crd["spec"]["group"], crd["spec"]["names"]["kind"])
         skip = {key(r, namespaced) for r in removed if (_group(r.api_version), r.kind) == kind}
         left = [r for r in custom_resources(api, crd, 1 + len(skip)) if key(r, namespaced) not in skip]
-        if left and cap > 1:
-            left = [r for r in custom_resources(api, crd, cap + len(skip)) if key(r, namespaced) not in skip]
-        return [f"{r.kind}/{r.namespace or '-'}/{r.name}" for r in left[:cap]]
+        if left:  # one more than shown, so the message can say there are more
+            left = [r for r in custom_resources(api, crd, cap + 1 + len(skip)) if key(r, namespaced) not in skip]
+        return [f"{r.kind}/{r.namespace or '-'}/{r.name}" for r in left[:cap + 1]]
 
     names = sorted(set(names))
     return {n: objs for n, objs in zip(names, parallel(one, names)) if objs}

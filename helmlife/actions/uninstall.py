@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # steps import actions, not the other way round
     from ..steps.contract import StepInputs
 
 
+SHOWN = 5  # custom resources named per CRD in a refusal
+
+
 def owner(release: str, namespace: str) -> str:
     """The value of the CRD owner mark (kube.OWNER_ANNOTATION) for a release."""
     return f"{namespace}/{release}"
@@ -33,11 +36,12 @@ def crds_at_risk(api: "client.ApiClient", release: str, namespace: str, owned_cr
     removed = kube.manifest_objects(record.manifest, namespace, uninstalled_only=True) if record and record.live else []
     templated = [r.name for r in removed if r.kind == CRD_KIND]
     names = [*kube.owned_by(api, owned_crds, owner(release, namespace)), *templated]
-    return kube.custom_resources_left(api, names, removed=removed)
+    return kube.custom_resources_left(api, names, removed=removed, cap=SHOWN)
 
 
 def refusal(release: str, left: dict[str, list[str]]) -> str:
-    listing = "; ".join(f"{n}: {', '.join(objs)}{' ...' if len(objs) >= 5 else ''}" for n, objs in sorted(left.items()))
+    listing = "; ".join(f"{n}: {', '.join(objs[:SHOWN])}{' ...' if len(objs) > SHOWN else ''}"
+                        for n, objs in sorted(left.items()))
     return (f"{release}: refusing to delete CRDs that still hold custom resources ({listing}). "
             "Deleting a CRD deletes all of its objects. Delete those objects first, or set "
             "force_crd_deletion: true on the chart to delete them with the CRDs, then run it again.")

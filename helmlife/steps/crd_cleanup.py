@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import crds, kube
-from ..actions.uninstall import owner, refusal
+from ..actions.uninstall import SHOWN, owner, refusal
 from ..helm import HelmError
 from ..hooks import step_logger
 from ..spec import CrdUpgrade
@@ -74,7 +74,7 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
         return
     names = kube.owned_by(inputs.api, outputs.owned_crds, owner(spec.name, spec.namespace))
     if not spec.force_crd_deletion:
-        left = kube.custom_resources_left(inputs.api, names)
+        left = kube.custom_resources_left(inputs.api, names, cap=SHOWN)
         if left:
             raise RuntimeError(refusal(spec.name, left))
     kube.delete_crds(inputs.api, names, timeout=spec.timeout_seconds)
