@@ -83,3 +83,25 @@ def test_the_digest_follows_the_content(tmp_path: Path) -> None:
     path = chart / "crds" / "umbrellas.umbrella.helmlife.dev.yaml"
     path.write_text(path.read_text().replace("served: true", "served: false"))
     assert crds.digest(crds.chart_crds(chart, {})) != before
+
+
+def test_what_an_uninstall_deletes_from_a_manifest() -> None:
+    from helmlife.kube import manifest_objects
+
+    manifest = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gizmos.x.io}
+spec: {versions: [{name: v1, schema: {openAPIV3Schema: {enum: [=]}}}]}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: kept.x.io, annotations: {helm.sh/resource-policy: keep}}
+---
+apiVersion: x.io/v1
+kind: Gizmo
+metadata: {name: default}
+"""
+    assert [str(r) for r in manifest_objects(manifest, "ns")] == [
+        "CustomResourceDefinition/ns/gizmos.x.io", "CustomResourceDefinition/ns/kept.x.io", "Gizmo/ns/default"]
+    assert [r.name for r in manifest_objects(manifest, "ns", uninstalled_only=True)] == ["gizmos.x.io", "default"]
