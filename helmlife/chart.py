@@ -21,8 +21,10 @@ from typing import Any, Mapping, Sequence
 import pulumi
 from pulumi.dynamic import Resource
 
-from . import charts, release_args
+from . import charts, crds, kube, release_args, releases
+from .actions.uninstall import crds_at_risk, refusal
 from .canonical import canonical_json
+from .helm import Helm, HelmError
 from .hooks import Hooks, hook_ref
 from .spec import Action, ChartSpec, RepoChart, SpecError, parse_spec
 from .steps import HOOK_EVENTS, LIFECYCLE, StepDef
@@ -121,10 +123,13 @@ class LifecycleChart(pulumi.ComponentResource):
         self.step_dependencies: dict[str, list[str]] = {}
         self.release: _StepResource | None = None
         outputs: dict[str, Any] = {"action": self.spec.action.value}
+        base = Path(project_dir) if project_dir else Path.cwd()
+        if self.spec.action is Action.destroy and pulumi.runtime.is_dry_run():
+            pulumi.Output.from_input(kubeconfig).apply(lambda kc: self._refuse_destroy(base, kc, kube_context))
         if self.spec.action is not Action.destroy:
             # With action destroy there are no steps: the engine deletes the previous ones in
             # reverse order (uninstall, then CRDs) and the component stays.
-            self._build(name, Path(project_dir) if project_dir else Path.cwd(), kubeconfig, kube_context, refs)
+            self._build(name, base, kubeconfig, kube_context, refs)
             self.release = self.steps["release"]
             self.revision = self.release.revision  # type: ignore[attr-defined]
             self.status = self.release.status  # type: ignore[attr-defined]
@@ -196,9 +201,39 @@ class LifecycleChart(pulumi.ComponentResource):
         facts["secret_values"] = pulumi.Output.secret(secret) if secret else {}
         facts["values_digest"] = pulumi.Output.secret(
             pulumi.Output.from_input(secret).apply(lambda s: _digest(public, s))) if secret else _digest(public, {})
+        try:
+            found = crds.of_chart(self.spec, base, public, helm=None)
+        except (crds.ChartFileError, OSError):
+            found = None  # crd_cleanup's check reads the chart again and names the file at preview
         facts["crds"] = self.spec.crds if self.spec.crds is not None else (
-            charts.local_crds(self.spec, base) if charts.chart_dir(self.spec, base) else None)
+            [c.name for c in found] if found is not None else None)
+        facts["crd_digest"] = crds.digest(found) if found is not None else facts["chart_digest"]
         return facts
+
+    def _refuse_destroy(self, base: Path, kubeconfig: str, kube_context: str | None) -> None:
+        """Preview of `action: destroy`: the release step's delete will refuse to uninstall while
+        the chart's CRDs hold custom resources; say so now, with the same message. (Removing a
+        chart from the stack, or `pulumi destroy`, runs no chart code at preview: there the
+        refusal comes at the start of the destroy, before anything is removed.)"""
+        spec = self.spec
+        if spec.force_crd_deletion or spec.dry_run:
+            return
+        try:
+            api = kube.api_client(kubeconfig, kube_context)
+            record = releases.latest(api, spec.name, spec.namespace)
+            if record is None or not record.live:
+                return  # nothing to uninstall
+            try:
+                found = crds.of_chart(spec, base, split_values(spec, base)[0], Helm(kubeconfig, kube_context))
+            except (ValueError, OSError, HelmError):
+                found = None  # the chart cannot be read now: the template CRDs are still checked
+            owned = spec.crds if spec.crds is not None else [c.name for c in found or []]
+            left = crds_at_risk(api, spec.name, spec.namespace, owned)
+        except Exception as err:  # noqa: BLE001 - a preview must not fail on what it could not check
+            pulumi.log.warn(f"{spec.name}: could not check the CRDs for custom resources before destroy: {err}")
+            return
+        if left:
+            raise pulumi.RunError(refusal(spec.name, left))  # fails the preview with just this message
 
     def _method_refs(self, event: str) -> list[str]:
         """A subclass's override of a hook method becomes a hook reference."""

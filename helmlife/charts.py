@@ -1,7 +1,7 @@
-"""Facts about a chart that the lifecycle needs before helm runs: version, content digest, CRDs.
+"""Facts about a chart that the lifecycle needs before helm runs: version, content digest.
 
 Reading these on the deploying machine (not from the cluster) lets `pulumi preview` say
-"upgrade 1.0.0 -> 2.0.0" and which CRDs a destroy would delete, before anything is applied.
+"upgrade 1.0.0 -> 2.0.0" before anything is applied; its CRDs are read by `helmlife.crds`.
 """
 from __future__ import annotations
 
@@ -77,26 +77,6 @@ def chart_digest(spec: ChartSpec, project_dir: Path) -> str:
     if isinstance(spec.chart, RepoChart):
         return f"{spec.chart.repo}/{spec.chart.name}@{spec.chart.version}"
     return dependencies.files_digest(chart_dir(spec, project_dir))  # type: ignore[arg-type]
-
-
-def crd_names_from_yaml(text: str) -> list[str]:
-    names = []
-    for doc in yaml.safe_load_all(text or ""):
-        if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
-            names.append(doc["metadata"]["name"])
-    return sorted(names)
-
-
-def local_crds(spec: ChartSpec, project_dir: Path) -> list[str]:
-    """CRD names in a local chart's crds/ directory (helm installs these before templates)."""
-    root = chart_dir(spec, project_dir)
-    if root is None or not (root / "crds").is_dir():
-        return []
-    names: list[str] = []
-    for f in sorted((root / "crds").rglob("*")):
-        if f.suffix in (".yaml", ".yml", ".json") and f.is_file():
-            names += crd_names_from_yaml(f.read_text())
-    return sorted(set(names))
 
 
 def repo_has_chart(chart: RepoChart, helm: Helm, timeout: float = 10.0) -> str | None:

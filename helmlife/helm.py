@@ -242,11 +242,12 @@ class Helm:
             raise
         return True
 
-    def show_crds(self, chart: ChartRef) -> str:
-        with self.chart_args(chart) as args:
-            return self.run("show", "crds", *args)
-
     def show_chart(self, chart: ChartRef) -> str:
         """Chart.yaml of the chart as its source serves it (for OCI registries, which have no index)."""
         with self.chart_args(chart) as args:
             return self.run("show", "chart", *args)
+
+    def pull(self, chart: ChartRef, dest: Path) -> None:
+        """Download and unpack a repository chart into `dest` (a directory named after the chart)."""
+        with self.chart_args(chart) as args:
+            self.run("pull", *args, "--untar", "--untardir", str(dest))

@@ -26,9 +26,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
-from kubernetes import client
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .k8s import client
 from .spec import parse_duration
 
 if TYPE_CHECKING:

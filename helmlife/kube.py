@@ -6,22 +6,24 @@ step never talks to a different cluster than helm does.
 from __future__ import annotations
 
 import functools
+import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TypeVar
 
 import yaml
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+from . import helm_yaml
+from .k8s import client, config, dynamic
 
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+HELM_RESOURCE_POLICY = "helm.sh/resource-policy"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 T = TypeVar("T")
+X = TypeVar("X")
 
 
 @functools.lru_cache(maxsize=16)
@@ -51,12 +53,16 @@ def parse_ref(ref: str, default_namespace: str) -> ObjectRef:
     return ObjectRef(kind=parts[0], namespace=parts[1], name=parts[2])
 
 
-def manifest_objects(manifest: str, default_namespace: str) -> list[ObjectRef]:
-    """Objects a rendered release manifest creates (helm applies namespaced ones to the release namespace)."""
+def manifest_objects(manifest: str, default_namespace: str, *, uninstalled_only: bool = False) -> list[ObjectRef]:
+    """Objects a rendered release manifest creates (helm applies namespaced ones to the release
+    namespace); with `uninstalled_only`, those `helm uninstall` deletes: all but the ones
+    annotated `helm.sh/resource-policy: keep`. Parsed as helm parses it (`helm_yaml`)."""
     refs = []
-    for doc in yaml.safe_load_all(manifest or ""):
+    for doc in helm_yaml.load_all(manifest or ""):
         if isinstance(doc, dict) and doc.get("kind") and doc.get("metadata", {}).get("name"):
             meta = doc["metadata"]
+            if uninstalled_only and (meta.get("annotations") or {}).get(HELM_RESOURCE_POLICY) == "keep":
+                continue
             refs.append(
                 ObjectRef(
                     kind=doc["kind"],
@@ -217,55 +223,151 @@ def pod_states(api: client.ApiClient, namespace: str, selector: str | None = Non
 
 
 # --- CRDs ----------------------------------------------------------------------------------
+# Read as plain JSON (`_preload_content=False`): the typed client builds a model object for
+# every node of a CRD's openAPIV3Schema, seconds for a large operator's CRDs, and nothing here
+# needs more than a few fields. Independent calls on several CRDs run in parallel threads.
+
+OWNER_ANNOTATION = "helmlife.dev/owner"  # "<namespace>/<release>" whose destroy deletes the CRD
+FIELD_MANAGER = "helmlife"
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+PARALLEL = 8
+
+
+def read_json(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
+    """A typed-API call's body as plain JSON data (no models built), or None on 404."""
+    response = read_or_none(functools.partial(call, _preload_content=False, **kwargs), *args)
+    return None if response is None else json.loads(response.data)
+
+
+def parallel(fn: Callable[[X], T], items: Iterable[X]) -> list[T]:
+    """fn over items in threads (API calls wait on the network, not the CPU), results in order."""
+    items = list(items)
+    if len(items) < 2:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def read_crd(api: client.ApiClient, name: str) -> dict[str, Any] | None:
+    return read_json(client.ApiextensionsV1Api(api).read_custom_resource_definition, name)
+
+
+def crd_owner(crd: dict[str, Any]) -> str | None:
+    return ((crd.get("metadata") or {}).get("annotations") or {}).get(OWNER_ANNOTATION)
+
+
+def _served_version(crd: dict[str, Any]) -> str:
+    versions = [v for v in crd["spec"]["versions"] if v.get("served", True)]
+    return next((v["name"] for v in versions if v.get("storage")), versions[0]["name"])
+
+
+def _group(api_version: str | None) -> str:
+    return api_version.rsplit("/", 1)[0] if api_version and "/" in api_version else ""
+
+
+def custom_resources(api: client.ApiClient, crd: dict[str, Any], limit: int) -> list[ObjectRef]:
+    """Up to `limit` custom resources stored under a CRD, across all namespaces."""
+    spec = crd["spec"]
+    body = read_json(client.CustomObjectsApi(api).list_cluster_custom_object,
+                     spec["group"], _served_version(crd), spec["names"]["plural"], limit=limit) or {}
+    return [ObjectRef(kind=spec["names"]["kind"], name=i["metadata"]["name"], namespace=i["metadata"].get("namespace"),
+                      api_version=f"{spec['group']}/{_served_version(crd)}") for i in body.get("items", [])]
+
+
+def owned_by(api: client.ApiClient, names: Iterable[str], owner: str) -> list[str]:
+    """The CRDs among `names` that exist and that no other release claims (see `mark_owner`)."""
+    names = sorted(set(names))
+    crds = parallel(lambda n: read_crd(api, n), names)
+    return [n for n, crd in zip(names, crds) if crd is not None and crd_owner(crd) in (None, owner)]
+
+
+def custom_resources_left(api: client.ApiClient, names: Iterable[str], *, removed: Iterable[ObjectRef] = (),
+                          cap: int = 5) -> dict[str, list[str]]:
+    """For each CRD that still stores custom resources, up to `cap` + 1 of them ("Kind/ns/name").
+
+    Only existence matters, so each CRD costs one read and one list of at most
+    1 + (objects of its kind in `removed`) items; names are listed, capped, only for the CRDs
+    that hold some. Objects in `removed` (what `helm uninstall` is about to delete) do not count.
+    """
+    removed = list(removed)
+
+    def key(ref: ObjectRef, namespaced: bool) -> tuple[str, str, str | None, str]:
+        return _group(ref.api_version), ref.kind, ref.namespace if namespaced else None, ref.name
+
+    def one(name: str) -> list[str]:
+        crd = read_crd(api, name)
+        if crd is None:
+            return []
+        namespaced = crd["spec"].get("scope") == "Namespaced"
+        kind = (crd["spec"]["group"], crd["spec"]["names"]["kind"])
+        skip = {key(r, namespaced) for r in removed if (_group(r.api_version), r.kind) == kind}
+        left = [r for r in custom_resources(api, crd, 1 + len(skip)) if key(r, namespaced) not in skip]
+        if left:  # one more than shown, so the message can say there are more
+            left = [r for r in custom_resources(api, crd, cap + 1 + len(skip)) if key(r, namespaced) not in skip]
+        return [f"{r.kind}/{r.namespace or '-'}/{r.name}" for r in left[:cap + 1]]
+
+    names = sorted(set(names))
+    return {n: objs for n, objs in zip(names, parallel(one, names)) if objs}
+
+
+def delete_crds(api: client.ApiClient, names: Iterable[str], timeout: float, poll: float = 0.2) -> list[str]:
+    """Delete CRDs and wait until the API server no longer serves them; returns those deleted."""
+    ext = client.ApiextensionsV1Api(api)
+    names = sorted(set(names))
+    deleted = [n for n, gone in zip(names, parallel(lambda n: read_json(ext.delete_custom_resource_definition, n), names))
+               if gone is not None]
+    deadline = time.monotonic() + timeout
+    remaining = names
+    while remaining:
+        remaining = [n for n, crd in zip(remaining, parallel(lambda n: read_crd(api, n), remaining)) if crd is not None]
+        if not remaining:
+            break
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"CRDs still present after {timeout:.0f}s: {', '.join(remaining)}")
+        time.sleep(poll)
+    return deleted
+
+
+def apply_crds(api: client.ApiClient, docs: Iterable[dict[str, Any]]) -> list[str]:
+    """Server-side apply CRD documents (field manager `helmlife`, taking over the fields helm
+    set when it created them); returns their names. The generated client cannot send an apply
+    patch (it picks the content type itself), hence the one direct `call_api`."""
+
+    def one(doc: dict[str, Any]) -> str:
+        name = doc["metadata"]["name"]
+        api.call_api(f"{CRD_PATH}/{name}", "PATCH", body=doc, auth_settings=["BearerToken"],
+                     query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+                     header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
+                     _preload_content=False)
+        return name
+
+    return parallel(one, docs)
+
+
+def mark_owner(api: client.ApiClient, names: Iterable[str], owner: str) -> list[str]:
+    """Annotate existing CRDs with the release whose destroy deletes them; returns those changed.
+    Absent CRDs and CRDs already marked are left alone (a read is much cheaper than a patch,
+    which makes the API server validate the whole schema again)."""
+    ext = client.ApiextensionsV1Api(api)
+    patch = {"metadata": {"annotations": {OWNER_ANNOTATION: owner}}}
+
+    def one(name: str) -> str | None:
+        crd = read_crd(api, name)
+        if crd is None or crd_owner(crd) == owner:
+            return None
+        return name if read_json(ext.patch_custom_resource_definition, name, patch) is not None else None
+
+    return [n for n in parallel(one, sorted(set(names))) if n]
+
 
 def read_or_none(read: Callable[..., T], *args: Any) -> T | None:
     """A read call's result, or None on 404: "absent" is an answer, not an error, here."""
     try:
         return read(*args)
-    except ApiException as err:
+    except client.ApiException as err:
         if err.status == 404:
             return None
         raise
-
-
-def crd_exists(api: client.ApiClient, name: str) -> bool:
-    return read_or_none(client.ApiextensionsV1Api(api).read_custom_resource_definition, name) is not None
-
-
-def custom_resources_left(api: client.ApiClient, crd_name: str) -> list[str]:
-    """Names of the custom resources still stored for a CRD, across all namespaces."""
-    crd = read_or_none(client.ApiextensionsV1Api(api).read_custom_resource_definition, crd_name)
-    if crd is None:
-        return []
-    version = next((v.name for v in crd.spec.versions if v.storage), crd.spec.versions[0].name)
-    objs = client.CustomObjectsApi(api)
-    group, plural = crd.spec.group, crd.spec.names.plural
-    items = objs.list_cluster_custom_object(group, version, plural).get("items", [])
-    return [
-        f"{crd.spec.names.kind}/{i['metadata'].get('namespace', '-')}/{i['metadata']['name']}" for i in items
-    ]
-
-
-def delete_crds(api: client.ApiClient, names: Iterable[str], timeout: float, poll: float = 0.5) -> list[str]:
-    """Delete CRDs and wait until the API server no longer serves them; returns those deleted."""
-    ext = client.ApiextensionsV1Api(api)
-    deleted = []
-    for name in names:
-        try:
-            ext.delete_custom_resource_definition(name)
-            deleted.append(name)
-        except ApiException as err:
-            if err.status != 404:
-                raise
-    deadline = time.monotonic() + timeout
-    remaining = list(names)
-    while remaining and time.monotonic() < deadline:
-        remaining = [n for n in remaining if crd_exists(api, n)]
-        if remaining:
-            time.sleep(poll)
-    if remaining:
-        raise TimeoutError(f"CRDs still present after {timeout:.0f}s: {', '.join(remaining)}")
-    return deleted
 
 
 # --- adoption ------------------------------------------------------------------------------
@@ -275,10 +377,10 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
 
     Returns False when the object does not exist (nothing to adopt).
     """
-    dyn = DynamicClient(api)
+    dyn = dynamic.DynamicClient(api)
     try:
         resource = dyn.resources.get(kind=ref.kind, api_version=ref.api_version) if ref.api_version else dyn.resources.get(kind=ref.kind)
-    except ResourceNotFoundError:
+    except dynamic.exceptions.ResourceNotFoundError:
         raise ValueError(f"adopt: kind {ref.kind!r} is not served by the cluster") from None
     patch = {
         "metadata": {
@@ -289,27 +391,27 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
     kwargs = {"namespace": ref.namespace} if resource.namespaced else {}
     try:
         resource.patch(body=patch, name=ref.name, content_type="application/merge-patch+json", **kwargs)
-    except NotFoundError:
+    except dynamic.exceptions.NotFoundError:
         return False
     return True
 
 
-_discovery: dict[int, DynamicClient] = {}
+_discovery: dict[int, dynamic.DynamicClient] = {}
 
 
 def object_exists(api: client.ApiClient, obj: dict[str, Any], default_namespace: str) -> bool:
     """Whether a manifest object exists in the cluster (a kind the cluster no longer serves
     counts as absent). Discovery is done once per ApiClient."""
-    dyn = _discovery.setdefault(id(api), DynamicClient(api))
+    dyn = _discovery.get(id(api)) or _discovery.setdefault(id(api), dynamic.DynamicClient(api))
     meta = obj.get("metadata") or {}
     try:
         resource = dyn.resources.get(api_version=obj.get("apiVersion"), kind=obj.get("kind"))
-    except ResourceNotFoundError:
+    except dynamic.exceptions.ResourceNotFoundError:
         return False
     kwargs = {"namespace": meta.get("namespace") or default_namespace} if resource.namespaced else {}
     try:
         resource.get(name=meta.get("name"), **kwargs)
-    except NotFoundError:
+    except dynamic.exceptions.NotFoundError:
         return False
     return True
 

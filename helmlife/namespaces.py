@@ -12,11 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.resource import ResourceList
-
+from .k8s import client, dynamic
 from .kube import read_or_none
 
 CREATED_BY = "helmlife.dev/created-by-release"
@@ -39,7 +35,7 @@ def ensure(api: client.ApiClient, name: str, release: str) -> bool:
         try:
             core.create_namespace(body)
             return True
-        except ApiException as err:
+        except client.ApiException as err:
             if err.status != 409:  # made by someone else in between: theirs
                 raise
         ns = core.read_namespace(name)
@@ -57,11 +53,11 @@ def leftovers(api: client.ApiClient, name: str) -> list[str]:
     ServiceAccount and its token Secrets), events, Endpoints/EndpointSlices (they mirror
     Services), objects already being deleted, and objects with an owner (the garbage collector
     removes them with it; while the owner lives in the namespace, the owner is counted)."""
-    dyn = DynamicClient(api)
+    dyn = dynamic.DynamicClient(api)
     dyn.resources.invalidate_cache()  # CRDs installed since the last discovery count too
     found: list[str] = []
     for res in dyn.resources.search():
-        if (isinstance(res, ResourceList) or not res.namespaced or not res.preferred
+        if (isinstance(res, dynamic.resource.ResourceList) or not res.namespaced or not res.preferred
                 or "list" not in (res.verbs or []) or "/" in res.name
                 or (res.group, res.kind) in DERIVED_KINDS or res.group in DERIVED_GROUPS):
             continue
@@ -108,7 +104,7 @@ def delete_if_created_and_empty(api: client.ApiClient, name: str, release: str, 
         return Outcome(False, f"kept namespace {name}: it still holds {shown}")
     try:
         core.delete_namespace(name)
-    except ApiException as err:
+    except client.ApiException as err:
         if err.status != 404:
             raise
     deadline = time.monotonic() + timeout

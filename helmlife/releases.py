@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes import client
+from .k8s import client
 
 PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
 

@@ -49,6 +49,15 @@ class NamespaceDeletion(str, Enum):
     if_created_and_empty = "if_created_and_empty"
 
 
+class CrdUpgrade(str, Enum):
+    """What an upgrade does with the chart's CRDs. Helm creates crds/ CRDs only when they do
+    not exist yet, so neither `helm upgrade` nor a reinstall ever changes one (`skip`, Helm's
+    behaviour); `apply` server-side-applies them before helm runs."""
+
+    skip = "skip"
+    apply = "apply"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -202,7 +211,12 @@ class ChartSpec(_Model):
     values: list[ValueSetting] = Field(default_factory=list)
     values_files: list[str] = Field(default_factory=list)
     yaml_files_content: list[str] = Field(default_factory=list)
-    crds: list[str] | None = Field(default=None, description="CRDs owned by the chart; default: its crds/ directory.")
+    crds: list[str] | None = Field(
+        default=None, description="CRDs owned by the chart; default: those of its crds/ and its enabled sub-charts' crds/.")
+    crd_upgrade: CrdUpgrade = Field(
+        default=CrdUpgrade.skip,
+        description="skip: leave existing CRDs as they are, as Helm does; apply: server-side-apply the chart's CRDs "
+                    "whenever they change, before helm runs.")
     force_crd_deletion: bool = Field(
         default=False, description="Delete CRDs on destroy even while custom resources of them still exist."
     )

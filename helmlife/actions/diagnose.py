@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
-from kubernetes import client
 
 from .. import kube, releases
+from ..k8s import client
 
 
 @dataclass(frozen=True)

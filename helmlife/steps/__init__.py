@@ -40,7 +40,9 @@ class StepDef:
     # a ValueError that fails the preview.
     prepare: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
     refresh: Callable[[Any, Any], dict[str, Any] | None] | None = None  # `pulumi refresh`: None = gone
-    since: tuple[str, ...] = ()  # triggers newer than helmlife 0.1: absent in old state is no change
+    # Inputs newer than state that may exist: absent from the old state they are no change, so
+    # upgrading helmlife re-runs nothing (they are recorded at the step's next update).
+    since: tuple[str, ...] = ()
 
     @property
     def type_name(self) -> str:
@@ -65,15 +67,19 @@ LIFECYCLE: tuple[StepDef, ...] = (
             triggers=("chart_version", "values_digest", "hooks.pre_exec", "spec.adopt", "spec.create_namespace",
                       "spec.last_breaking_version_requiring_restart"),
             kept=("hooks.teardown", "spec.dry_run", "spec.delete_namespace", "spec.timeout")),
-    StepDef("crd_cleanup", crd_cleanup, after=("pre_exec",), facts=("crds",),
-            triggers=("crds",), kept=("spec.force_crd_deletion", "spec.timeout", "spec.dry_run"),
-            replace_on=(), legacy=("crds", "CrdCleanup")),  # CRDs are cluster-scoped: a moved release keeps them
+    # CRDs are cluster-scoped: a moved release keeps them (re-run on a rename to mark the new owner).
+    StepDef("crd_cleanup", crd_cleanup, after=("pre_exec",), facts=("crds", "crd_digest", "values"),
+            triggers=("crds", "crd_digest", "spec.crd_upgrade", *RENAME),
+            kept=("spec.force_crd_deletion", "spec.timeout", "spec.dry_run"),
+            replace_on=(), legacy=("crds", "CrdCleanup"), since=("crd_digest",)),
     StepDef("release", release, after=("pre_exec", "crd_cleanup"), hooks=("on_deploy_failure",),
-            facts=("chart_digest", "values", "secret_values"), wires=MappingProxyType({"payload": "pre_exec.payload"}),
+            facts=("chart_digest", "values", "secret_values"),
+            wires=MappingProxyType({"payload": "pre_exec.payload", "owned_crds": "crd_cleanup.owned_crds"}),
             triggers=("spec.chart", "chart_version", "chart_digest", "values", "secret_values", "spec.atomic",
                       "spec.wait", "spec.timeout", "spec.force_upgrade", "spec.dry_run", "spec.create_namespace",
                       "manifest"),
-            since=("manifest",), drift=release.drifted, prepare=release.prepare, refresh=release.refresh),
+            kept=("owned_crds", "spec.force_crd_deletion"), since=("manifest", "owned_crds"),
+            drift=release.drifted, prepare=release.prepare, refresh=release.refresh),
     # After every helm install or upgrade: `last_deployed` changes even when the revision does
     # not (a breaking-version reinstall starts again at 1); state from before it has none.
     StepDef("post_exec", post_exec, after=("release",), hooks=("post_exec",),

@@ -15,7 +15,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from kubernetes import client
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -24,6 +23,7 @@ from .. import charts, kube
 from ..canonical import canonical_json
 from ..helm import Helm
 from ..hooks import HookContext, run_hooks, step_logger
+from ..k8s import client
 from ..spec import ChartSpec
 
 

@@ -1,46 +1,80 @@
-"""crd_cleanup: on create, record the CRDs the chart owns; on delete, remove them.
+"""crd_cleanup: the chart's CRDs. Records them (and, with `crd_upgrade: apply`, applies them)
+before the release; removes them on delete, after the release is uninstalled.
+
+The CRDs are those helm installs: the chart's crds/ and its enabled sub-charts' (see
+`helmlife.crds`), read by the program for a local chart, and here, from the pulled chart, for
+a repository chart. A file helm could not parse fails `check`, so preview names the file.
 
 The release depends on this step, so the engine deletes it *after* the release: helm
-uninstall first, then the CRDs (the Prometheus-operator sequence). Custom resources still
-stored under those CRDs block the deletion unless the spec says to force it, because
-deleting a CRD silently deletes every object of its kind.
+uninstall first, then the CRDs (the Prometheus-operator sequence). The release step already
+refused the destroy if these CRDs held custom resources; the same check runs here again, since
+the objects could have been created in between, unless the spec says to force it.
 """
 from __future__ import annotations
 
-from .. import charts, kube
+from typing import Any
+
+from .. import crds, kube
+from ..actions.uninstall import SHOWN, owner, refusal
+from ..helm import HelmError
+from ..hooks import step_logger
+from ..spec import CrdUpgrade
 from .contract import StepInputs, StepOutputs
 
 
 class Inputs(StepInputs):
-    crds: list[str] | None = None
+    crds: list[str] | None = None  # None: a repository chart, read here
+    crd_digest: str | None = None
+    values: dict[str, Any] = {}  # sub-chart conditions and tags are evaluated against them
 
 
 class Outputs(StepOutputs):
     owned_crds: list[str] = []
+    applied_crds: list[str] = []
+
+
+def chart_crds(inputs: Inputs) -> list[crds.Crd]:
+    return crds.of_chart(inputs.spec, inputs.base_dir, inputs.values, inputs.helm) or []
 
 
 def check(inputs: Inputs) -> list[str]:
+    if inputs.crds is not None:
+        return []  # read (or declared) by the program, which parsed every file
+    try:
+        chart_crds(inputs)
+    except crds.ChartFileError as err:
+        return [f"{err}. Helm would fail on this file too"]
+    except HelmError:
+        pass  # an unreachable chart is check_prerequisites' finding
     return []
 
 
 def run(inputs: Inputs) -> Outputs:
-    if inputs.crds is not None:
-        owned = list(inputs.crds)
+    spec = inputs.spec
+    apply = spec.crd_upgrade is CrdUpgrade.apply
+    found = chart_crds(inputs) if inputs.crds is None or apply else []
+    owned = list(inputs.crds) if inputs.crds is not None else [c.name for c in found]
+    applied: list[str] = []
+    log = step_logger(spec.name, "crd_cleanup")
+    if spec.dry_run:
+        if apply:
+            log.info("dry run: would apply %d CRD(s)", len(found))
     else:
-        owned = charts.crd_names_from_yaml(inputs.helm.show_crds(charts.chart_ref(inputs.spec, inputs.base_dir)))
-    return Outputs(owned_crds=owned)
+        if apply and found:
+            applied = kube.apply_crds(inputs.api, [c.doc for c in found])
+            log.info("applied %d CRD(s) (crd_upgrade: apply): %s", len(applied), ", ".join(applied))
+        # Who deletes these CRDs at destroy: after a rename, the new release, not the old one.
+        kube.mark_owner(inputs.api, owned, owner(spec.name, spec.namespace))
+    return Outputs(owned_crds=owned, applied_crds=applied)
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
-    names, spec = outputs.owned_crds, inputs.spec
-    if not names or spec.dry_run:
+    spec = inputs.spec
+    if not outputs.owned_crds or spec.dry_run:
         return
-    left = {n: objs for n in names if (objs := kube.custom_resources_left(inputs.api, n))}
-    if left and not spec.force_crd_deletion:
-        listing = "; ".join(f"{n}: {', '.join(objs[:5])}{' ...' if len(objs) > 5 else ''}" for n, objs in left.items())
-        raise RuntimeError(
-            f"{spec.name}: refusing to delete CRDs that still hold custom resources ({listing}). "
-            "Deleting a CRD deletes all of its objects. Delete those objects first, or set "
-            "force_crd_deletion: true on the chart to delete them with the CRDs, then run the destroy again."
-        )
+    names = kube.owned_by(inputs.api, outputs.owned_crds, owner(spec.name, spec.namespace))
+    if not spec.force_crd_deletion:
+        left = kube.custom_resources_left(inputs.api, names, cap=SHOWN)
+        if left:
+            raise RuntimeError(refusal(spec.name, left))
     kube.delete_crds(inputs.api, names, timeout=spec.timeout_seconds)

@@ -10,6 +10,7 @@ removes the namespace if helmlife created it and nothing is left in it.
 from __future__ import annotations
 
 from .. import kube, namespaces, releases
+from ..actions.uninstall import uninstall
 from ..hooks import step_logger
 from ..spec import NamespaceDeletion, crosses_breaking
 from .contract import StepInputs, StepOutputs
@@ -56,7 +57,7 @@ def run(inputs: Inputs) -> Outputs:
             log.info("dry run: would uninstall %s (%s -> %s crosses breaking %s)", spec.name, deployed, target, breaking)
         else:
             log.info("uninstalling %s: %s -> %s crosses breaking version %s", spec.name, deployed, target, breaking)
-            inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
+            uninstall(inputs)  # refused while template CRDs hold custom resources
             restarted = True
     return Outputs(payload=payload, previous_version=deployed, restarted=restarted, adopted=adopted,
                    created_namespace=created)

@@ -26,6 +26,7 @@ class Inputs(ChartInputs):
     manifest: dict[str, dict[str, Any]] | None = None
     plan: str | None = None
     drifted: list[str] = []  # set by refresh: objects the cluster has differently from the last deploy
+    owned_crds: list[str] | None = None  # crd_cleanup's, checked before uninstalling (None: state from before)
 
 
 class Outputs(StepOutputs):
@@ -188,4 +189,4 @@ def drifted(inputs: Inputs, outputs: Outputs) -> bool:
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
-    uninstall(inputs)
+    uninstall(inputs, inputs.owned_crds or ())

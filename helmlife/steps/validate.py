@@ -13,9 +13,10 @@ import urllib.error
 import urllib.request
 
 import urllib3
-from kubernetes import client as k8s
+
 
 from .. import kube
+from ..k8s import client as k8s
 from ..spec import HttpCheck, parse_duration
 from .contract import ReleasedInputs, StepOutputs
 

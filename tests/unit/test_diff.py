@@ -16,7 +16,8 @@ SPEC = parse_spec({"name": "demo", "chart": "c", "namespace": "ns", "last_breaki
 BASE: dict[str, Any] = {
     "spec": SPEC.public_doc(), "project_dir": "/a", "kubeconfig": "kc", "payload": {}, "hooks": {},
     "chart_version": "1.0.0", "chart_digest": "d1", "values_digest": "v1", "values": {"a": 1},
-    "secret_values": {}, "revision": 1, "crds": ["w.x.io"], "resources": [],
+    "secret_values": {}, "revision": 1, "crds": ["w.x.io"], "crd_digest": "c1", "owned_crds": ["w.x.io"],
+    "resources": [],
 }
 ALL = [s.name for s in LIFECYCLE]
 
@@ -82,7 +83,29 @@ def test_a_helm_flag_reruns_the_release_and_the_spec_check() -> None:
 
 
 def test_delete_settings_are_recorded_without_running() -> None:
-    assert runs(**with_spec(force_crd_deletion=True)) == {"check_prerequisites", "crd_cleanup"}
+    # The release reads it too: its delete checks the CRDs before uninstalling.
+    assert runs(**with_spec(force_crd_deletion=True)) == {"check_prerequisites", "crd_cleanup", "release"}
+    provider = StepProvider("release")
+    outs = provider.update("id", {**BASE, "status": "deployed"}, {**BASE, **with_spec(force_crd_deletion=True)}).outs
+    assert outs["status"] == "deployed" and outs["spec"]["force_crd_deletion"]  # recorded, helm not run
+
+
+def test_changed_crds_rerun_crd_cleanup_and_reach_the_release_record() -> None:
+    assert runs(crd_digest="c2") == {"crd_cleanup"}
+    assert runs(crds=["w.x.io", "v.x.io"], owned_crds=["w.x.io", "v.x.io"]) == {"crd_cleanup", "release"}
+    provider = StepProvider("release")
+    outs = provider.update("id", {**BASE, "status": "deployed"}, {**BASE, "owned_crds": ["v.x.io"]}).outs
+    assert outs["owned_crds"] == ["v.x.io"] and outs["status"] == "deployed"
+
+
+def test_crd_upgrade_reruns_crd_cleanup() -> None:
+    assert runs(**with_spec(crd_upgrade="apply")) == {"check_prerequisites", "crd_cleanup"}
+
+
+def test_inputs_added_after_the_state_was_written_are_no_change() -> None:
+    olds = {k: v for k, v in BASE.items() if k not in ("crd_digest", "owned_crds")}
+    assert {s for s in ALL if diff(s, olds).changes} == set()
+    assert not StepProvider("crd_cleanup").update("id", {**olds, "owned_crds": ["w.x.io"]}, BASE).outs.get("applied_crds")
 
 
 def test_skip_never_changes() -> None:
@@ -96,7 +119,7 @@ def test_rename_replaces_but_the_crd_record_is_updated_in_place() -> None:
     res = diff("release", **moved)
     assert res.changes and res.replaces == ["spec"]
     crd = diff("crd_cleanup", **moved)
-    assert crd.changes and not crd.replaces
+    assert crd.changes and not crd.replaces  # and it re-runs, to mark the new release as the CRDs' owner
 
 
 def test_kubeconfig_change_refreshes_credentials_everywhere() -> None:
