@@ -11,6 +11,7 @@ import base64
 import gzip
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kubernetes import client
@@ -54,3 +55,23 @@ def latest(api: client.ApiClient, name: str, namespace: str) -> ReleaseRecord | 
         status=(doc.get("info") or {}).get("status", ""), chart_version=meta.get("version"),
         app_version=meta.get("appVersion"), manifest=doc.get("manifest") or "", config=doc.get("config") or {},
     )
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One stored revision as Helm labels its Secret: enough to spot a stuck release without
+    decoding it. `created` is when helm wrote the Secret, so a pending revision's age is how
+    long its operation has been running."""
+
+    revision: int
+    status: str
+    created: datetime
+
+
+def revisions(api: client.ApiClient, name: str, namespace: str) -> list[Revision]:
+    """Every revision Helm stores for the release, oldest first ([] when it has none)."""
+    secrets = client.CoreV1Api(api).list_namespaced_secret(
+        namespace, label_selector=f"owner=helm,name={name}").items
+    found = [Revision(int(labels.get("version", 0)), labels.get("status", ""), s.metadata.creation_timestamp)
+             for s in secrets for labels in [s.metadata.labels or {}]]
+    return sorted(found, key=lambda r: r.revision)

@@ -5,6 +5,7 @@ from typing import Any
 
 from .. import kube, releases
 from ..actions.install import install
+from ..actions.remediate import remediate
 from ..actions.uninstall import uninstall
 from .contract import StepInputs, StepOutputs
 
@@ -28,6 +29,7 @@ def check(inputs: Inputs) -> list[str]:
 
 
 def run(inputs: Inputs) -> Outputs:
+    remediate(inputs)  # a release a dead helm left pending would refuse the install
     result = install(inputs)
     info, meta = result.get("info", {}), result.get("chart", {}).get("metadata", {})
     return Outputs(
