@@ -195,7 +195,7 @@ def pending_operations(project: Project, stack: str) -> list[tuple[str, str]]:
 
 
 def step_names(state: dict[str, Any]) -> set[str]:
-    return {r["urn"].rsplit("::", 1)[1] for r in state["resources"] if r["type"].startswith(STEP_TYPE)}
+    return {r["urn"].rsplit("::", 1)[1] for r in state.get("resources") or [] if r["type"].startswith(STEP_TYPE)}
 
 
 def declared_steps(*charts: str) -> set[str]:
