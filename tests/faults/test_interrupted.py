@@ -7,6 +7,8 @@ state has a pending operation and the stack's lock file. The recovery (docs/reli
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.conftest import Cluster, Project
@@ -85,3 +87,36 @@ def test_second_up_on_a_locked_stack_is_refused_and_the_first_completes(
     assert first.wait(HELM_BUSY) == 0, first.output()
     converged("t", "first")
     assert step_names(stack_state(project, "t"))
+
+
+def test_cli_process_group_killed_the_orphaned_helm_is_waited_for_not_raced(
+        project: Project, cluster: Cluster, capacity: Capacity, background, converged: Converged) -> None:
+    """`kill -9 -PGID` of the CLI: Pulumi runs its plugins in process groups of their own, so the
+    provider and its helm live on. The next up must not remediate under a live helm's feet: it
+    waits for that helm to finish (or give up), then carries on from what it left."""
+    ns = project.namespace
+    project.write_stack("t", [chart("orphan", ns, timeout="120s", values=[capacity.value_setting])])
+    up = background("up", "t")
+    wait_for(lambda: release_status(cluster, ns, "orphan") == "pending-install", HELM_BUSY, "helm installing")
+    up.kill_process_group()
+    helms = [p for p in up.orphans if "helm" in _cmdline(p)]
+    assert helms and all(_cmdline(p) for p in helms), "the CLI's helm should have outlived it"
+
+    assert (r := pulumi(project, "cancel", "t")).ok, r.output
+    assert (r := pulumi(project, "refresh", "t", "--clear-pending-creates")).ok, r.output
+    again = background("up", "t")
+    wait_for(lambda: "waiting up to" in again.output(), HELM_BUSY, "the release step to wait for the orphaned helm")
+    assert release_status(cluster, ns, "orphan") == "pending-install"  # nothing was remediated under it
+    capacity.arrive()  # the orphaned helm's --wait succeeds
+    assert again.wait(HELM_BUSY) == 0, again.output()
+    assert "revision settled by itself (deployed)" in again.output()
+    assert "uninstalling before installing again" not in again.output()
+    converged("t", "orphan")
+    assert cluster.deployed_revision(ns, "orphan") == 2  # the orphan's install, then this up's upgrade
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
