@@ -2,8 +2,9 @@
 
 After a SIGKILL the Helm release is stuck `pending-install`/`pending-upgrade` and Pulumi's
 state has a pending operation and the stack's lock file. The recovery (docs/reliability.md):
-`pulumi cancel` (the lock), `pulumi refresh --clear-pending-creates` (Pulumi's bookkeeping),
-`pulumi up`; the release itself needs nothing by hand (helmlife.actions.remediate).
+`pulumi cancel` (the lock), `pulumi up`, and after an interrupted first install
+`pulumi refresh --clear-pending-creates` (Pulumi's bookkeeping); the release itself needs
+nothing by hand (helmlife.actions.remediate).
 """
 from __future__ import annotations
 
@@ -20,13 +21,14 @@ HELM_BUSY = 240  # bound on waiting for helm to reach a state (a cold, loaded ma
 
 
 def recover(project: Project, stack: str) -> str:
-    """The documented recovery after a killed `pulumi up`; returns the final up's output."""
+    """The documented recovery after a killed `pulumi up`: `pulumi cancel` (the refused up shows
+    why), then `pulumi up`; returns the up's output."""
     refused = pulumi(project, "up", stack)
     assert not refused.ok and LOCKED in refused.output and "pulumi cancel" in refused.output, refused.output
     assert (r := pulumi(project, "cancel", stack)).ok, r.output
-    assert (r := pulumi(project, "refresh", stack, "--clear-pending-creates")).ok, r.output
     up = pulumi(project, "up", stack)
     assert up.ok, up.output
+    assert "pending operations from previous deployment" in up.output  # Pulumi's warning, nothing more
     return up.output
 
 
@@ -44,6 +46,11 @@ def test_up_killed_while_installing_converges(project: Project, cluster: Cluster
     output = recover(project, "t")
     assert "left pending-install by a helm that is no longer running" in output
     assert "uninstalling before installing again" in output
+    # Pulumi 3.259 keeps an interrupted *create* pending even after a successful up (it cannot
+    # know whether the first attempt made something); helmlife's create is idempotent, so
+    # dropping the record is safe, and that is the one extra step.
+    assert ("creating", "fresh-release") in pending_operations(project, "t")
+    assert (r := pulumi(project, "refresh", "t", "--clear-pending-creates")).ok, r.output
     converged("t", "fresh")
     assert cluster.deployed_revision(ns, "fresh") == 1
 
