@@ -11,6 +11,7 @@ import base64
 import gzip
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .k8s import client
@@ -66,3 +67,23 @@ def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> 
         app_version=meta.get("appVersion"), manifest=doc.get("manifest") or "", config=doc.get("config") or {},
         last_deployed=(doc.get("info") or {}).get("last_deployed"),
     )
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One stored revision as Helm labels its Secret: enough to spot a stuck release without
+    decoding it. `created` is when helm wrote the Secret, so a pending revision's age is how
+    long its operation has been running."""
+
+    revision: int
+    status: str
+    created: datetime
+
+
+def revisions(api: client.ApiClient, name: str, namespace: str) -> list[Revision]:
+    """Every revision Helm stores for the release, oldest first ([] when it has none)."""
+    secrets = client.CoreV1Api(api).list_namespaced_secret(
+        namespace, label_selector=f"owner=helm,name={name}").items
+    found = [Revision(int(labels.get("version", 0)), labels.get("status", ""), s.metadata.creation_timestamp)
+             for s in secrets for labels in [s.metadata.labels or {}]]
+    return sorted(found, key=lambda r: r.revision)

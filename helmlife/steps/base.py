@@ -21,6 +21,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
 from pydantic import ValidationError
 
 from ..spec import Action, ChartSpec
+from ..unreachable import naming_cluster
 from . import CREDENTIALS, RENAME, StepDef, lookup
 from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown
 
@@ -142,7 +143,8 @@ class StepProvider(ResourceProvider):
         step = self._def()
         journal(step.name, operation, props["spec"]["name"])
         inputs = step.module.Inputs.model_validate(props)
-        return {**step.module.run(inputs).model_dump(mode="json"), "skipped": False}
+        with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+            return {**step.module.run(inputs).model_dump(mode="json"), "skipped": False}
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """`pulumi refresh`: the step's outputs as the cluster has them now. An empty id tells
@@ -165,4 +167,6 @@ class StepProvider(ResourceProvider):
         norm = normalize(step, props)
         journal(step.name, "delete", (norm.get("spec") or {}).get("name"))
         if not norm.get("skipped"):
-            step.module.delete(*self._parse(norm))
+            inputs, outputs = self._parse(norm)
+            with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+                step.module.delete(inputs, outputs)

@@ -14,6 +14,7 @@ from typing import Any
 from .. import kube, manifests, releases
 from ..actions import render
 from ..actions.install import install
+from ..actions.remediate import remediate
 from ..actions.uninstall import uninstall
 from ..canonical import canonical_json
 from ..hooks import step_logger
@@ -107,6 +108,7 @@ def already_deployed(inputs: Inputs) -> releases.ReleaseRecord | None:
 
 
 def run(inputs: Inputs) -> Outputs:
+    remediate(inputs)  # a release a dead helm left pending would refuse the install
     record = already_deployed(inputs)
     if record is not None:
         step_logger(inputs.release, "release").info(

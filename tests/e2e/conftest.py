@@ -7,6 +7,7 @@ with the command that fixes it, so a green run always means the real engine ran.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from kubernetes import client, config
+from kubernetes import client
 from pulumi import automation as auto
 from pulumi.automation import errors as auto_errors
 
@@ -88,17 +89,6 @@ def write_project_settings(dest: Path, name: str = "helmlife") -> None:
     shutil.copy2(ROOT / "uv.lock", dest / "uv.lock")
 
 
-@pytest.fixture(scope="session")
-def toolchain() -> Path:
-    missing = [b for b in REQUIRED if not (TOOLS / "bin" / b).exists()]
-    if language_host() is None:
-        missing.append("pulumi-language-python")
-    if missing:
-        pytest.fail(f"toolchain incomplete, missing {', '.join(missing)} in {TOOLS / 'bin'}: run scripts/bootstrap",
-                    pytrace=False)
-    return TOOLS
-
-
 @dataclass
 class Cluster:
     kubeconfig: Path
@@ -132,24 +122,6 @@ class Cluster:
 
     def deployment(self, namespace: str, name: str) -> client.V1Deployment | None:
         return read_or_none(client.AppsV1Api(self.api).read_namespaced_deployment, name, namespace)
-
-
-@pytest.fixture(scope="session")
-def cluster(toolchain: Path) -> Iterator[Cluster]:
-    script = ROOT / "scripts" / "cluster"
-    was_up = subprocess.run([script, "status"], capture_output=True).returncode == 0
-    proc = subprocess.run([script, "up"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"scripts/cluster up failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
-    again = subprocess.run([script, "up"], capture_output=True, text=True)  # `up` twice is harmless
-    assert again.returncode == 0 and "already up" in again.stderr, again.stderr
-    api = config.new_client_from_config(str(KUBECONFIG))
-    try:
-        yield Cluster(KUBECONFIG, api)
-    finally:
-        if not was_up and not os.environ.get("HELMLIFE_KEEP_CLUSTER"):
-            subprocess.run([script, "down"], capture_output=True)
-            assert live_cluster_processes() == [], "scripts/cluster down left processes behind"
 
 
 def live_cluster_processes() -> list[str]:
@@ -278,19 +250,29 @@ def _namespace_for(nodeid: str) -> str:
     return f"{base}-{uuid.uuid4().hex[:5]}"
 
 
+@contextlib.contextmanager
+def managed_project(dest: Path, cluster: Cluster, nodeid: str, main: str) -> Iterator[Project]:
+    """A project copy in `dest` running `main`; afterwards every stack it used is destroyed
+    (or removed when it cannot be) and its namespace deleted."""
+    copy_project(dest / "project", main)
+    proj = Project(dest / "project", dest / "journal.jsonl", _namespace_for(nodeid))
+    try:
+        yield proj
+    finally:
+        for name in sorted(proj.used):
+            if not proj.destroy(name).ok:
+                proj.stack(name).workspace.remove_stack(name, force=True)
+        try:
+            client.CoreV1Api(cluster.api).delete_namespace(proj.namespace)
+        except client.exceptions.ApiException:
+            pass
+
+
 @pytest.fixture
 def project(tmp_path: Path, cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[Project]:
     """A project copy whose __main__ wires tests/e2e/e2e_hooks; destroyed afterwards."""
-    copy_project(tmp_path / "project", E2E_MAIN)
-    proj = Project(tmp_path / "project", tmp_path / "journal.jsonl", _namespace_for(request.node.nodeid))
-    yield proj
-    for name in sorted(proj.used):
-        if not proj.destroy(name).ok:
-            proj.stack(name).workspace.remove_stack(name, force=True)
-    try:
-        client.CoreV1Api(cluster.api).delete_namespace(proj.namespace)
-    except client.exceptions.ApiException:
-        pass
+    with managed_project(tmp_path, cluster, request.node.nodeid, E2E_MAIN) as proj:
+        yield proj
 
 
 def chart(name: str, namespace: str, path: str = "charts/demo-app", **spec: Any) -> dict[str, Any]:

@@ -1,0 +1,43 @@
+"""Session fixtures shared by the end-to-end tests (tests/e2e) and the fault suite (tests/faults):
+one toolchain check and one local cluster for the whole run, whichever directories it covers.
+The helpers they return (`Cluster`, `Project`, ...) live in tests/e2e/conftest.py."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from kubernetes import config
+
+from tests.e2e.conftest import KUBECONFIG, REQUIRED, ROOT, TOOLS, Cluster, language_host, live_cluster_processes
+
+
+@pytest.fixture(scope="session")
+def toolchain() -> Path:
+    missing = [b for b in REQUIRED if not (TOOLS / "bin" / b).exists()]
+    if language_host() is None:
+        missing.append("pulumi-language-python")
+    if missing:
+        pytest.fail(f"toolchain incomplete, missing {', '.join(missing)} in {TOOLS / 'bin'}: run scripts/bootstrap",
+                    pytrace=False)
+    return TOOLS
+
+
+@pytest.fixture(scope="session")
+def cluster(toolchain: Path) -> Iterator[Cluster]:
+    script = ROOT / "scripts" / "cluster"
+    was_up = subprocess.run([script, "status"], capture_output=True).returncode == 0
+    proc = subprocess.run([script, "up"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"scripts/cluster up failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
+    again = subprocess.run([script, "up"], capture_output=True, text=True)  # `up` twice is harmless
+    assert again.returncode == 0 and "already up" in again.stderr, again.stderr
+    api = config.new_client_from_config(str(KUBECONFIG))
+    try:
+        yield Cluster(KUBECONFIG, api)
+    finally:
+        if not was_up and not os.environ.get("HELMLIFE_KEEP_CLUSTER"):
+            subprocess.run([script, "down"], capture_output=True)
+            assert live_cluster_processes() == [], "scripts/cluster down left processes behind"
