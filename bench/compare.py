@@ -117,7 +117,8 @@ def main() -> int:
                         continue
                     m = measure.run(cmd, cwd=d.cwd, env=env, log=work.logs / f"{d.key}-n{n}-rep{rep}.log")
                     runs.append({"tool": d.key, "n": n, "op": op, "rep": rep, "seconds": round(m.seconds, 3),
-                                 "peak_rss_mb": round(m.peak_rss_mb, 1), "load1": round(load, 2)})
+                                 "peak_rss_mb": round(m.peak_rss_mb, 1), "cpu_seconds": m.cpu_seconds,
+                                 "load1": round(load, 2)})
                     print(f"rep {rep + 1}/{reps} N={n:<3} {d.key} {op:8} {m.seconds:7.1f}s {m.peak_rss_mb:6.0f} MB"
                           f"  (load {load:.1f})", flush=True)
                 left = cluster.releases()
@@ -135,7 +136,7 @@ def main() -> int:
     report.plot(doc["medians"], sizes, labels, args.figure,
                 f"medians of {reps} interleaved repetitions, {meta['cpus']} CPUs, load at start "
                 f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}, {meta['started']}")
-    print(f"\nwrote {args.out.relative_to(ROOT)} and {args.figure.relative_to(ROOT)}")
+    print(f"\nwrote {args.out} and {args.figure}")
     return 0
 
 

@@ -56,7 +56,8 @@ class Workdir:
 
         env = {**os.environ, **tool_env(ROOT)}
         env.update(PULUMI_BACKEND_URL=f"file://{self.root / 'state'}", PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
-                   KUBECONFIG=str(self.kubeconfig), PYTHONPATH=str(ROOT))
+                   KUBECONFIG=str(self.kubeconfig), PYTHONPATH=str(ROOT),
+                   HELMFILE_UPGRADE_NOTICE_DISABLED="true")  # it would ask github.com for a newer release
         for name in ("HELMLIFE_JOURNAL", "HELMLIFE_BACKEND_URL"):
             env.pop(name, None)
         (self.root / "state").mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
+from .manifests import documents
+
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -55,7 +57,7 @@ def parse_ref(ref: str, default_namespace: str) -> ObjectRef:
 def manifest_objects(manifest: str, default_namespace: str) -> list[ObjectRef]:
     """Objects a rendered release manifest creates (helm applies namespaced ones to the release namespace)."""
     refs = []
-    for doc in yaml.safe_load_all(manifest or ""):
+    for doc in documents(manifest):
         if isinstance(doc, dict) and doc.get("kind") and doc.get("metadata", {}).get("name"):
             meta = doc["metadata"]
             refs.append(

@@ -50,11 +50,23 @@ def revision(api: client.ApiClient, name: str, namespace: str, number: int) -> R
     return _record(api, name, namespace, f"owner=helm,name={name},version={number}")
 
 
-def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> ReleaseRecord | None:
+def live(api: client.ApiClient, name: str, namespace: str) -> bool:
+    """Whether Helm has the release (any status but uninstalled), read from the `status` label
+    Helm keeps on its newest record: no decoding of the record, for the drift check that every
+    diff of a release makes (the engine runs diffs one at a time)."""
+    newest = _newest(api, namespace, f"owner=helm,name={name}")
+    return newest is not None and (newest.metadata.labels or {}).get("status") != "uninstalled"
+
+
+def _newest(api: client.ApiClient, namespace: str, selector: str) -> client.V1Secret | None:
     secrets = client.CoreV1Api(api).list_namespaced_secret(namespace, label_selector=selector).items
-    if not secrets:
+    return max(secrets, key=lambda s: int((s.metadata.labels or {}).get("version", 0))) if secrets else None
+
+
+def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> ReleaseRecord | None:
+    newest = _newest(api, namespace, selector)
+    if newest is None:
         return None
-    newest = max(secrets, key=lambda s: int((s.metadata.labels or {}).get("version", 0)))
     doc = decode(newest.data["release"])
     meta = (doc.get("chart") or {}).get("metadata") or {}
     return ReleaseRecord(

@@ -131,8 +131,7 @@ def drifted(inputs: Inputs, outputs: Outputs) -> bool:
     if inputs.spec.dry_run:
         return False
     try:
-        record = releases.latest(inputs.api, inputs.release, inputs.namespace)
-        return record is None or not record.live
+        return not releases.live(inputs.api, inputs.release, inputs.namespace)
     except Exception:  # noqa: BLE001 - an unreachable cluster is reported by check_prerequisites
         return False
 
