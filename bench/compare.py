@@ -32,7 +32,8 @@ from drivers import DRIVERS, OPS, Driver, Workdir
 from fleet import ROOT, releases
 
 WORK = ROOT / "bench" / ".work"
-ENV_KNOBS = ("PULUMI_PARALLEL", "PULUMI_PARALLEL_DIFF", "HELMLIFE_PROVIDER_THREADS", "HELMLIFE_MANIFEST_DIFF")
+ENV_KNOBS = ("PULUMI_PARALLEL", "PULUMI_PARALLEL_DIFF", "PULUMI_SKIP_CHECKPOINTS", "HELMLIFE_PROVIDER_THREADS",
+             "HELMLIFE_MANIFEST_DIFF")
 
 
 def versions(env: dict[str, str]) -> dict[str, str]:
