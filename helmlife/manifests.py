@@ -11,11 +11,14 @@ Only masked maps are ever stored, shown or posted.
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from typing import Any, Iterable, Iterator
 
 import yaml
+
+from . import helm_yaml
 
 Objects = dict[str, dict[str, Any]]
 MARKER = re.compile(r"^\[secret #(\d+)\]$")
@@ -35,10 +38,15 @@ def key(obj: dict[str, Any], default_namespace: str) -> str:
     return f"{kind}/{meta.get('namespace') or default_namespace}/{meta.get('name')}"
 
 
+def documents(text: str) -> Iterator[Any]:
+    """The YAML documents of a `---`-separated stream, read as Helm reads them."""
+    return helm_yaml.load_all(text or "")
+
+
 def objects(manifest: str, default_namespace: str) -> Objects:
     """The objects of a rendered manifest (Helm's `---`-separated YAML), by key."""
     found: Objects = {}
-    for doc in yaml.safe_load_all(manifest or ""):
+    for doc in documents(manifest):
         if isinstance(doc, dict) and doc.get("kind") and (doc.get("metadata") or {}).get("name"):
             found[key(doc, default_namespace)] = doc
     return found
@@ -108,7 +116,7 @@ def mask(raw: Objects, secrets: Iterable[str], reference_raw: Objects | None = N
     reference_raw, reference_masked = reference_raw or {}, reference_masked or {}
     masked: Objects = {}
     for k, obj in raw.items():
-        copy = yaml.safe_load(yaml.safe_dump(obj))  # a deep copy that is plain YAML data
+        masked_obj = copy.deepcopy(obj)
         before, shown = reference_raw.get(k), reference_masked.get(k)
         for path, leaf in _leaves(obj):
             old = _get(before, path) if before is not None else None
@@ -116,8 +124,8 @@ def mask(raw: Objects, secrets: Iterable[str], reference_raw: Objects | None = N
                 continue
             previous = _get(shown, path) if shown is not None else None
             same = before is not None and old == leaf and isinstance(previous, str) and MARKER.match(previous)
-            _set(copy, path, previous if same else _next_marker(previous))
-        masked[k] = copy
+            _set(masked_obj, path, previous if same else _next_marker(previous))
+        masked[k] = masked_obj
     return masked
 
 

@@ -54,11 +54,25 @@ def revision(api: client.ApiClient, name: str, namespace: str, number: int) -> R
     return _record(api, name, namespace, f"owner=helm,name={name},version={number}")
 
 
-def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> ReleaseRecord | None:
-    secrets = client.CoreV1Api(api).list_namespaced_secret(namespace, label_selector=selector).items
-    if not secrets:
+def head(api: client.ApiClient, name: str, namespace: str) -> tuple[int, str] | None:
+    """(revision, status) of the newest record, read from the labels Helm keeps on it: no
+    decoding of the record, for the drift check every diff of a release makes."""
+    newest = _newest(api, namespace, f"owner=helm,name={name}")
+    if newest is None:
         return None
-    newest = max(secrets, key=lambda s: int((s.metadata.labels or {}).get("version", 0)))
+    labels = newest.metadata.labels or {}
+    return int(labels.get("version", 0)), str(labels.get("status", ""))
+
+
+def _newest(api: client.ApiClient, namespace: str, selector: str) -> client.V1Secret | None:
+    secrets = client.CoreV1Api(api).list_namespaced_secret(namespace, label_selector=selector).items
+    return max(secrets, key=lambda s: int((s.metadata.labels or {}).get("version", 0))) if secrets else None
+
+
+def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> ReleaseRecord | None:
+    newest = _newest(api, namespace, selector)
+    if newest is None:
+        return None
     doc = decode(newest.data["release"])
     meta = (doc.get("chart") or {}).get("metadata") or {}
     return ReleaseRecord(

@@ -4,12 +4,20 @@
 so lookups and capabilities come from the live cluster and values.schema.json or template
 errors surface at `pulumi preview`, naming the chart. A render is kept for the life of the
 provider process (one `pulumi preview` or `up`), so each release renders at most once.
+
+Renders run in the background (`start`): the engine calls every resource's `check` one after
+another, never two at once, so a render that blocked check_prerequisites' check made the
+charts render in a row (60 charts: 60 helm processes one by one before the first release
+could start). check_prerequisites starts its chart's render and returns; the release step's
+check, which needs the manifest, and check_prerequisites' own run, which must fail before any
+step changes anything, wait for it.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .. import charts, kube
@@ -22,8 +30,10 @@ if TYPE_CHECKING:
 # What a render depends on (besides the cluster): a change to any of these means render again.
 RENDER_INPUTS = ("spec.chart", "spec.name", "spec.namespace", "chart_version", "chart_digest", "values",
                  "secret_values")
-_renders: dict[str, str | Exception] = {}
+RENDERS_AT_ONCE = 8  # helm processes rendering at once in the provider process
+_renders: dict[str, Future[str]] = {}
 _lock = threading.Lock()
+_pool = ThreadPoolExecutor(max_workers=RENDERS_AT_ONCE, thread_name_prefix="helmlife-render")
 
 
 CONFLICT = re.compile(r'(\w+) "([^"]+)" in namespace "([^"]*)" exists and cannot be imported into the current release')
@@ -51,31 +61,45 @@ def _key(inputs: "ChartInputs") -> str:
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
 
 
-def manifest(inputs: "ChartInputs") -> str:
-    """The manifest Helm would apply (hooks excluded, as in `helm get manifest`)."""
+def start(inputs: "ChartInputs") -> Future[str]:
+    """The render of these inputs: started in the background now, or the one already started."""
     key = _key(inputs)
     with _lock:
         found = _renders.get(key)
-    if found is None:
-        spec = inputs.spec
-        chart, values = charts.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values]
-        try:
-            try:
-                found = inputs.helm.upgrade_install(
-                    spec.name, spec.namespace, chart, values, atomic=False, wait=False, timeout=spec.timeout,
-                    force=False, dry_run=True, create_namespace=True,
-                ).get("manifest") or ""
-            except HelmError as err:
-                if not adopted_conflict(err.stderr, spec.adopt, spec.namespace):
-                    raise
-                found = inputs.helm.template(spec.name, spec.namespace, chart, values)
-        except (HelmError, ValueError, OSError) as err:
-            reason = err.stderr if isinstance(err, HelmError) else str(err)
-            if CONFLICT.search(reason):
-                reason += "; list that object in the chart's adopt: to hand it over to Helm before the install"
-            found = RenderError(f"chart {spec.chart_label} cannot be rendered with these values: {reason}")
-        with _lock:
-            _renders[key] = found
-    if isinstance(found, Exception):
-        raise found
+        if found is None:
+            found = _renders[key] = _pool.submit(_render, inputs)
     return found
+
+
+def manifest(inputs: "ChartInputs") -> str:
+    """The manifest Helm would apply (hooks excluded, as in `helm get manifest`); RenderError
+    when the chart cannot be rendered with these values."""
+    return start(inputs).result()
+
+
+def wait(inputs: "ChartInputs") -> None:
+    """Wait for the render started for these inputs, if one was, and raise its RenderError."""
+    with _lock:
+        found = _renders.get(_key(inputs))
+    if found is not None:
+        found.result()
+
+
+def _render(inputs: "ChartInputs") -> str:
+    spec = inputs.spec
+    chart, values = charts.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values]
+    try:
+        try:
+            return inputs.helm.upgrade_install(
+                spec.name, spec.namespace, chart, values, atomic=False, wait=False, timeout=spec.timeout,
+                force=False, dry_run=True, create_namespace=True,
+            ).get("manifest") or ""
+        except HelmError as err:
+            if not adopted_conflict(err.stderr, spec.adopt, spec.namespace):
+                raise
+            return inputs.helm.template(spec.name, spec.namespace, chart, values)
+    except (HelmError, ValueError, OSError) as err:
+        reason = err.stderr if isinstance(err, HelmError) else str(err)
+        if CONFLICT.search(reason):
+            reason += "; list that object in the chart's adopt: to hand it over to Helm before the install"
+        raise RenderError(f"chart {spec.chart_label} cannot be rendered with these values: {reason}") from None

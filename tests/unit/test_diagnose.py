@@ -75,6 +75,7 @@ def record(revision: int, last_deployed: str | None, status: str = "deployed") -
 
 def drifted(monkeypatch: pytest.MonkeyPatch, helm_has: releases.ReleaseRecord | None, **recorded: Any) -> bool:
     monkeypatch.setattr(releases, "latest", lambda *args: helm_has)
+    monkeypatch.setattr(releases, "head", lambda *args: helm_has and (helm_has.revision, helm_has.status))
     spec = parse_spec({"name": "gw", "chart": "c", "namespace": "ns"})
     inputs = release.Inputs(spec=spec, kubeconfig="kc")
     inputs.__dict__["api"] = None  # the cached client: no cluster here
@@ -86,6 +87,7 @@ def test_helm_at_another_revision_than_recorded_is_drift(monkeypatch: pytest.Mon
     assert drifted(monkeypatch, record(1, "t9"), revision=1, last_deployed="t1")  # reinstalled by hand
     assert drifted(monkeypatch, None, revision=1, last_deployed="t1")  # gone
     assert not drifted(monkeypatch, record(1, "t1"), revision=1, last_deployed="t1")
+    assert not drifted(monkeypatch, record(4, "t4"), revision=4, last_deployed="t4")  # from the labels alone
 
 
 def test_state_without_last_deployed_compares_the_revision_only(monkeypatch: pytest.MonkeyPatch) -> None:
