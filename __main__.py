@@ -2,7 +2,7 @@
 LifecycleChart; charts listed here get user hooks (one in each hook style)."""
 from helmlife.program import deploy_stack
 
-from hooks.demo import DemoOperatorChart, app_hooks
+from chart_hooks.demo import DemoOperatorChart, app_hooks
 
 deploy_stack(
     components={"demo-operator": DemoOperatorChart},

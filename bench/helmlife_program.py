@@ -8,7 +8,7 @@ is on, with its defaults.
 import pulumi
 
 from helmlife.program import deploy_stack
-from hooks.demo import DemoOperatorChart, app_hooks
+from chart_hooks.demo import DemoOperatorChart, app_hooks
 
 names = [c["name"] for c in pulumi.Config("helmlife").get_object("charts") or []]
 deploy_stack(

@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 import pulumi
 from pulumi.dynamic import Resource
 
-from . import charts, crds, kube, release_args, releases
+from . import chart_source, crds, kube, release_args, releases
 from .actions.uninstall import crds_at_risk, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
@@ -189,8 +189,8 @@ class LifecycleChart(pulumi.ComponentResource):
         """
         facts: dict[str, Any] = {"chart_version": None, "chart_digest": None}
         try:
-            facts["chart_version"] = charts.chart_version(self.spec, base)
-            facts["chart_digest"] = charts.chart_digest(self.spec, base)
+            facts["chart_version"] = chart_source.chart_version(self.spec, base)
+            facts["chart_digest"] = chart_source.chart_digest(self.spec, base)
         except (ValueError, OSError):
             pass
         try:

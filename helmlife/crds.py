@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from . import charts, helm_yaml
+from . import chart_source, helm_yaml
 from .spec import ChartSpec, LocalChart
 from .values import deep_merge
 
@@ -253,11 +253,11 @@ def pulled(helm: "Helm", ref: "ChartRef") -> Path:
 def of_chart(spec: ChartSpec, project_dir: Path, values: Mapping[str, Any], helm: "Helm | None") -> list[Crd] | None:
     """The CRDs helm installs for this spec: a local chart read in place, a repository chart
     pulled with `helm` (None without one: the program leaves that to the crd_cleanup step)."""
-    local = charts.chart_dir(spec, project_dir)
+    local = chart_source.chart_dir(spec, project_dir)
     if local is not None:
         assert isinstance(spec.chart, LocalChart)
         return chart_crds(local, values, origin=spec.chart.path)
     if helm is None:
         return None
-    ref = charts.chart_ref(spec, project_dir)
+    ref = chart_source.chart_ref(spec, project_dir)
     return chart_crds(pulled(helm, ref), values, origin=f"{ref.name}-{ref.version}")

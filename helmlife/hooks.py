@@ -4,7 +4,7 @@ Hooks run inside the step's dynamic provider, on the deploying machine, at `pulu
 `pulumi destroy` time. The engine keeps only a *reference* to each hook ("module:qualname"),
 never a pickled copy, so the hook that runs at destroy time is the one in today's code, and a
 fixed hook really fixes a stuck destroy. That is why hooks must live in an importable module
-(for example `hooks/` beside `__main__.py`), not in `__main__.py` itself. Retry and timeout
+(for example `chart_hooks/` beside `__main__.py`), not in `__main__.py` itself. Retry and timeout
 options travel the same way: they are attributes of the function, read when it runs.
 
 Two styles register the same hooks:
@@ -172,7 +172,7 @@ def hook_ref(fn: Callable[..., Any]) -> str:
     if not importable or "<locals>" in qualname or "<lambda>" in qualname:
         raise ValueError(
             f"hook {qualname or fn!r} must be a top-level function or method in an importable module "
-            f"(defined in {module or 'an unknown module'}); move it to a module such as hooks/my_chart.py, "
+            f"(defined in {module or 'an unknown module'}); move it to a module such as chart_hooks/my_chart.py, "
             "because the step imports it again at `pulumi up` and `pulumi destroy` time"
         )
     return f"{module}:{qualname}"

@@ -55,7 +55,7 @@ def tool_env(root: Path, tools: Path | None = None) -> dict[str, str]:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
         "UV_PYTHON_DOWNLOADS": "never",
-        # Dynamic providers import user hooks (`hooks.demo:...`) by module name.
+        # Dynamic providers import user hooks (`chart_hooks.demo:...`) by module name.
         "PYTHONPATH": os.pathsep.join(p for p in [str(root), os.environ.get("PYTHONPATH", "")] if p),
         "HELM_CACHE_HOME": str(tools / "helm" / "cache"),
         "HELM_CONFIG_HOME": str(tools / "helm" / "config"),

@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .. import charts
+from .. import chart_source
 from ..helm import HelmError
 from ..hooks import run_failure_hooks
 from . import diagnose
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # steps import actions, not the other way round
 def helm_upgrade(inputs: "Inputs") -> dict[str, Any]:
     spec = inputs.spec
     return inputs.helm.upgrade_install(
-        spec.name, spec.namespace, charts.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values],
+        spec.name, spec.namespace, chart_source.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values],
         atomic=spec.atomic, wait=spec.wait, timeout=spec.timeout, force=spec.force_upgrade,
         dry_run=spec.dry_run, create_namespace=spec.create_namespace,
     )

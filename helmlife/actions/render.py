@@ -20,7 +20,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from .. import charts, kube
+from .. import chart_source, kube
 from ..canonical import canonical_json
 from ..helm import HelmError
 
@@ -87,7 +87,7 @@ def wait(inputs: "ChartInputs") -> None:
 
 def _render(inputs: "ChartInputs") -> str:
     spec = inputs.spec
-    chart, values = charts.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values]
+    chart, values = chart_source.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values]
     try:
         try:
             return inputs.helm.upgrade_install(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import charts, kube
+from .. import chart_source, kube
 from ..actions import render
 from ..spec import RepoChart
 from ..values import split_values
@@ -27,12 +27,12 @@ def problems(inputs: Inputs) -> list[str]:
     found: list[str] = []
     try:
         if isinstance(spec.chart, RepoChart):
-            why = charts.repo_has_chart(spec.chart, inputs.helm)
+            why = chart_source.repo_has_chart(spec.chart, inputs.helm)
             if why:
                 found.append(why)
         else:
-            charts.read_chart_yaml(charts.chart_dir(spec, base))  # type: ignore[arg-type]
-            charts.chart_ref(spec, base)  # sub-charts resolved now, so a missing one fails preview
+            chart_source.read_chart_yaml(chart_source.chart_dir(spec, base))  # type: ignore[arg-type]
+            chart_source.chart_ref(spec, base)  # sub-charts resolved now, so a missing one fails preview
     except ValueError as err:
         found.append(str(err))
     try:

@@ -19,7 +19,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .. import charts, kube
+from .. import chart_source, kube
 from ..canonical import canonical_json
 from ..helm import Helm
 from ..hooks import HookContext, run_hooks, step_logger
@@ -75,7 +75,7 @@ class StepInputs(BaseModel):
     @cached_property
     def helm(self) -> Helm:
         return Helm(self.kubeconfig, self.kube_context,
-                    lambda: charts.repo_access(self.spec, self.base_dir, self.repo_auth))
+                    lambda: chart_source.repo_access(self.spec, self.base_dir, self.repo_auth))
 
     def hook_context(self, event: str, **extra: Any) -> HookContext:
         return HookContext(

@@ -231,7 +231,7 @@ class Project:
 
 def copy_project(dest: Path, main: str | None) -> None:
     dest.mkdir(parents=True)
-    for item in ("__main__.py", "charts", "hooks"):
+    for item in ("__main__.py", "charts", "chart_hooks"):
         src = ROOT / item
         if src.is_dir():
             shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__"))

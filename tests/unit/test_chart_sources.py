@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helmlife import charts, dependencies
+from helmlife import chart_source, dependencies
 from helmlife.helm import ChartRef, Helm, RepoAccess
 from helmlife.spec import SpecError, parse_spec
 from helmlife.stacks import StackConfigError, parse_stack_config
@@ -117,9 +117,9 @@ def test_public_sources_stay_plain_command_lines(fake_helm: Path) -> None:
 def test_ca_file_is_read_relative_to_the_project(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("PEM")
     spec = parse_spec({"name": "x", "chart": {**REPO, "ca_file": "ca.pem"}})
-    assert charts.repo_access(spec, tmp_path, None) == RepoAccess(ca_pem="PEM")
+    assert chart_source.repo_access(spec, tmp_path, None) == RepoAccess(ca_pem="PEM")
     with pytest.raises(ValueError, match=r"chart.ca_file: cannot read .*missing.pem"):
-        charts.repo_access(parse_spec({"name": "x", "chart": {**REPO, "ca_file": "missing.pem"}}), tmp_path, None)
+        chart_source.repo_access(parse_spec({"name": "x", "chart": {**REPO, "ca_file": "missing.pem"}}), tmp_path, None)
 
 
 def test_digest_of_a_chart_without_file_dependencies_is_unchanged() -> None:

@@ -35,7 +35,7 @@ def test_lambda_and_local_functions_are_refused_with_a_fix() -> None:
     def local(c):
         return None
 
-    with pytest.raises(ValueError, match="hooks/my_chart.py"):
+    with pytest.raises(ValueError, match="chart_hooks/my_chart.py"):
         Hooks().pre_exec(local)
 
 
