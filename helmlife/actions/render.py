@@ -50,6 +50,12 @@ def adopted_conflict(stderr: str, adopt: list[str], namespace: str) -> bool:
                for ref in adopt)
 
 
+# The dry run builds every object against the cluster's API, so an object of a kind whose CRD
+# the install itself creates first (crds/, or a template) cannot be built yet. `helm template`
+# renders without that step; an install of a kind nobody defines still fails, at `up`.
+UNKNOWN_KIND = "resource mapping not found"
+
+
 class RenderError(ValueError):
     """The chart cannot be rendered with these values; helm's reason is in the message."""
 
@@ -95,7 +101,7 @@ def _render(inputs: "ChartInputs") -> str:
                 force=False, dry_run=True, create_namespace=True,
             ).get("manifest") or ""
         except HelmError as err:
-            if not adopted_conflict(err.stderr, spec.adopt, spec.namespace):
+            if not (adopted_conflict(err.stderr, spec.adopt, spec.namespace) or UNKNOWN_KIND in err.stderr):
                 raise
             return inputs.helm.template(spec.name, spec.namespace, chart, values)
     except (HelmError, ValueError, OSError) as err:
