@@ -68,7 +68,13 @@ def main() -> int:
     parser.add_argument("--reset", action="store_true", help="first clean up what an interrupted run left")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "benchmark.png")
+    parser.add_argument("--report", type=Path, metavar="RESULTS",
+                        help="only print the table and draw the figure of an earlier (or interrupted) run")
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        finish(saved["meta"], saved["runs"], args.figure)
+        return 0
     sizes = [1, 10] if args.quick else sorted(int(s) for s in args.sizes.split(","))
     reps = 1 if args.quick else args.reps
     work = Workdir(WORK)
@@ -89,7 +95,6 @@ def main() -> int:
     for d in drivers:
         for n in sizes:
             d.prepare(n)
-    labels = {k: d.label for k, d in DRIVERS.items()}
     meta: dict[str, Any] = {
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "load_at_start": measure.load(), "sizes": sizes, "repetitions": reps,
@@ -127,19 +132,28 @@ def main() -> int:
                     sys.exit(f"{d.key}'s destroy left releases {left[:5]}; see {work.logs}")
                 cluster.reset()
                 save()
-    doc = save()
-    print()
-    print(report.table(doc["medians"], sizes))
-    print()
-    for t in doc["targets"]:
-        print(f"{'holds ' if t['holds'] else 'MISSED'} {t['target']}: {t['value']} (limit {t['limit']:.3g})")
-    load = meta["load_at_start"]
-    report.plot(doc["medians"], sizes, labels, args.figure,
-                f"medians of {reps} interleaved repetitions, {meta['cpus']} CPUs, load at start "
-                f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}, {meta['started']}")
-    print(f"\nwrote {args.out} and {args.figure}")
+    save()
+    finish(meta, runs, args.figure)
+    print(f"wrote {args.out}")
     return 0
 
+
+def finish(meta: dict[str, Any], runs: list[dict[str, Any]], figure: Path) -> None:
+    """Print the table and the targets and draw the figure, from the runs made so far (an
+    interrupted run reports the repetitions it completed: each cell says how many)."""
+    sizes = sorted({r["n"] for r in runs})
+    med = report.medians(runs)
+    print()
+    print(report.table(med, sizes))
+    print()
+    for t in report.targets(med, sizes):
+        print(f"{'holds ' if t['holds'] else 'MISSED'} {t['target']}: {t['value']} (limit {t['limit']:.3g})")
+    load = meta["load_at_start"]
+    reps = max((r["rep"] for r in runs), default=0) + 1
+    report.plot(med, sizes, {k: d.label for k, d in DRIVERS.items()}, figure,
+                f"medians of up to {reps} interleaved repetitions, {meta['cpus']} CPUs, load at start "
+                f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}, {meta['started']}")
+    print(f"\ndrew {figure}")
 
 if __name__ == "__main__":
     sys.exit(main())
