@@ -50,10 +50,12 @@ def adopted_conflict(stderr: str, adopt: list[str], namespace: str) -> bool:
                for ref in adopt)
 
 
-# The dry run builds every object against the cluster's API, so an object of a kind whose CRD
-# the install itself creates first (crds/, or a template) cannot be built yet. `helm template`
-# renders without that step; an install of a kind nobody defines still fails, at `up`.
-UNKNOWN_KIND = "resource mapping not found"
+# When the dry run of the install cannot tell, `helm template --dry-run=server` renders the
+# same objects: an object of a kind whose CRD the install itself creates first (crds/, or a
+# template) cannot be built before it exists (an install of a kind nobody defines still fails,
+# at `up`); and a release a dead helm left pending refuses every upgrade until the release
+# step remediates it.
+TEMPLATE_INSTEAD = ("resource mapping not found", "another operation (install/upgrade/rollback) is in progress")
 
 
 class RenderError(ValueError):
@@ -101,7 +103,8 @@ def _render(inputs: "ChartInputs") -> str:
                 force=False, dry_run=True, create_namespace=True,
             ).get("manifest") or ""
         except HelmError as err:
-            if not (adopted_conflict(err.stderr, spec.adopt, spec.namespace) or UNKNOWN_KIND in err.stderr):
+            if not (adopted_conflict(err.stderr, spec.adopt, spec.namespace)
+                    or any(reason in err.stderr for reason in TEMPLATE_INSTEAD)):
                 raise
             return inputs.helm.template(spec.name, spec.namespace, chart, values)
     except (HelmError, ValueError, OSError) as err:

@@ -88,11 +88,15 @@ class StepProvider(ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         step = self._def()
         props = normalize(step, news)
-        fields = set(step.module.Inputs.model_fields) - {"payload"}
-        if skipped(props) or contains_unknown({k: v for k, v in props.items() if k in fields}):
+        # What upstream steps hand over (`wires`) is unknown until they ran; a check needs only
+        # the chart's own inputs, so a preview of a new chart still renders and checks it.
+        wired = {"payload", *step.wires}
+        own = {k: v for k, v in props.items() if k in step.module.Inputs.model_fields and k not in wired}
+        if skipped(props) or contains_unknown(own):
             return CheckResult(news, [])
         try:
-            inputs = step.module.Inputs.model_validate({**props, "payload": {}})
+            known = {k: v for k, v in props.items() if not (k in wired and contains_unknown(v))}
+            inputs = step.module.Inputs.model_validate({**known, "payload": {}})
         except ValidationError as err:
             return CheckResult(news, [CheckFailure("spec", f"{step.name}: invalid inputs: {err}")])
         problems = step.module.check(inputs)

@@ -56,7 +56,7 @@ def monkeypatch_namespace() -> None:
     """Only the namespaces the strategies call absent are absent (no cluster in this test)."""
     mp = pytest.MonkeyPatch()
     mp.setattr(kube, "namespace_exists", lambda _api, name: "-absent-" not in name)
-    mp.setattr(check_prerequisites.StepInputs, "api", None)
+    mp.setattr(check_prerequisites.Inputs, "api", None)
     yield
     mp.undo()
 

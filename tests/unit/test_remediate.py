@@ -11,8 +11,7 @@ from helmlife.actions import remediate as mod
 from helmlife.releases import Revision
 from helmlife.spec import ChartSpec
 
-NOW = datetime.now(timezone.utc)
-OLD = NOW - timedelta(hours=1)  # long past any helm's --timeout
+OLD = datetime.now(timezone.utc) - timedelta(hours=1)  # long past any helm's --timeout
 
 
 class FakeHelm:
@@ -65,7 +64,8 @@ def test_a_stuck_install_is_uninstalled(history: list[list[Revision]], status: s
 
 
 def test_a_young_pending_revision_is_waited_for_and_left_alone_once_it_settles(history: list[list[Revision]]) -> None:
-    history += [[Revision(1, "pending-install", NOW)], [Revision(1, "pending-install", NOW)], [Revision(1, "deployed", NOW)]]
+    now = datetime.now(timezone.utc)  # young when the test runs, however late in the suite
+    history += [[Revision(1, "pending-install", now)], [Revision(1, "pending-install", now)], [Revision(1, "deployed", now)]]
     i = inputs()
     assert mod.remediate(i) is None and i.helm.calls == []
 
