@@ -128,7 +128,8 @@ def test_manual_helm_upgrade_is_drift_that_up_corrects(project: Project, cluster
     # release and the steps after it will run); the object-level diff comes with the refresh.
     before = project.preview("t")
     assert before.changes == {"update": 3}, before.output
-    assert "Helm has revision 2 (deployed" in before.output and "the stack recorded revision 1" in before.output
+    shown = project.cli("preview", "--stack", "t", "--non-interactive")  # as a user sees it
+    assert "Helm has revision 2 (deployed" in shown and "the stack recorded revision 1" in shown, shown
 
     assert (r := project.run("refresh", "t")).ok, r.output
     drift = project.preview("t")
