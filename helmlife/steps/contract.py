@@ -167,8 +167,10 @@ def get_path(props: dict[str, Any], path: str) -> Any:
 def changed_paths(olds: dict[str, Any], news: dict[str, Any], paths: tuple[str, ...],
                   since: tuple[str, ...] = ()) -> list[str]:
     """Paths whose value differs. A path in `since` missing on either side was not recorded
-    (state from an older helmlife, or the feature switched off), which is not a change."""
-    return [p for p in paths if canonical_json(get_path(olds, p)) != canonical_json(get_path(news, p))
+    (state from an older helmlife, or the feature switched off), which is not a change.
+    Numbers compare as Helm writes them: the engine's 1.0 is the model's 1."""
+    return [p for p in paths
+            if canonical_json(whole_numbers(get_path(olds, p))) != canonical_json(whole_numbers(get_path(news, p)))
             and not (p in since and (get_path(olds, p) is None or get_path(news, p) is None))]
 
 
