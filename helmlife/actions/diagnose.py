@@ -32,11 +32,19 @@ def sample(api: client.ApiClient, namespace: str, release: str) -> Sample:
     return Sample(time.monotonic(), kube.unready_workloads(api, kube.release_workloads(api, namespace, release)))
 
 
+def reasons(seen: Sample) -> int:
+    """How many unready pods a sample explains. While helm's atomic rollback replaces the
+    failing pods, a sample may find a workload not ready and no pod to say why; it must not
+    hide an earlier one that named the pods and their reasons."""
+    return sum(1 for line in seen.lines if line.startswith("  "))
+
+
 class ReadinessWatch:
     """Samples the release's readiness every `interval` seconds until the `with` block ends.
 
-    Only the last sample that found something not ready is kept: with `--atomic` the samples
-    taken during helm's rollback find the old revision ready, and must not hide what failed.
+    Only the last sample that found something not ready is kept, and only if it explains as
+    many unready pods as the one before: with `--atomic` the samples taken during helm's
+    rollback find the old revision ready, or in between, and must not hide what failed.
     Sampling errors are remembered, never raised: diagnostics must not fail a deploy.
     """
 
@@ -65,7 +73,7 @@ class ReadinessWatch:
             except Exception as err:  # noqa: BLE001 - see the class docstring
                 self.error = err
                 continue
-            if seen.lines:
+            if seen.lines and (self.unready is None or reasons(seen) >= reasons(self.unready)):
                 self.unready = seen
 
     def report(self) -> list[str]:

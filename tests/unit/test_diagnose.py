@@ -16,9 +16,10 @@ from helmlife.steps import release
 
 
 def test_the_watch_keeps_the_last_unready_sample_through_a_rollback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Samples: ready (before the upgrade), unready twice (helm waits), ready (helm rolled back)."""
+    """Samples: ready (before the upgrade), unready twice (helm waits), unready with no pod to
+    say why (helm rolling back), ready (rolled back)."""
     script = [[], ["Deployment/ns/x: 1/2 available"], ["Deployment/ns/x: 0/2 available", "  pod/x-1: phase=Pending"],
-              [], []]
+              ["Deployment/ns/x: 2/2 available, 2 updated"], [], []]
     done = threading.Event()
 
     def fake_sample(api: Any, namespace: str, name: str) -> diagnose.Sample:
