@@ -196,6 +196,8 @@ def _git(repo: Path, *args: str) -> str:
 ])
 def test_preview_selects_the_touched_stacks(tmp_path: Path, changed: list[str], expected: str) -> None:
     if shutil.which("git") is None:
+        if os.environ.get("CI") == "true":  # CI runs on a clone: git missing there is a broken runner
+            pytest.fail("git not installed", pytrace=False)
         pytest.skip("git not installed")
     wf = load("preview.yml")
     script = next(s for s in wf["jobs"]["stacks"]["steps"] if s.get("id") == "stacks")["run"]
