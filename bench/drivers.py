@@ -118,6 +118,8 @@ class PulumiDriver(Driver):
 
     def command(self, op: str, n: int, releases: list[Release]) -> list[str] | None:
         stack = ["--stack", f"n{n}", "--non-interactive"]
+        if profile := os.environ.get("HELMLIFE_BENCH_PROFILE"):  # the engine's Go CPU profile, for pprof
+            stack += ["--profiling", f"{profile}/{self.key}-{op}-n{n}"]
         if op in ("up", "upgrade"):
             self.write_config(n, self.config(releases, upgraded=op == "upgrade"))
             return ["pulumi", "up", "--yes", "--skip-preview", *stack]

@@ -27,13 +27,34 @@ from .canonical import canonical_json
 from .helm import Helm, HelmError
 from .hooks import Hooks, hook_ref
 from .spec import Action, ChartSpec, RepoChart, SpecError, parse_spec
-from .steps import HOOK_EVENTS, LIFECYCLE, StepDef
+from .steps import CLUSTER_CONFIG, HOOK_EVENTS, LIFECYCLE, StepDef
 from .steps.base import StepProvider
 from .values import split_values
 
 TYPE_TOKEN = "helmlife:index:LifecycleChart"
 STEP_MODULE = "helmlife"  # step resources are typed pulumi-python:dynamic/helmlife:<StepType>
 SECRET_INPUTS = ("kubeconfig", "secret_values", "values_digest", "repo_auth")
+_clusters: dict[tuple[int, Any, str | None], pulumi.ProviderResource] = {}
+
+
+def cluster_provider(kubeconfig: pulumi.Input[str], kube_context: str | None) -> pulumi.ProviderResource:
+    """The provider every step of one cluster runs in, holding its credentials.
+
+    Pulumi writes the whole state at every step operation, so a kubeconfig copied into each
+    step's inputs and outputs (twelve copies per chart) made every checkpoint, and every
+    `up`, slower with the stack's size (docs/benchmark.md). As with pulumi-kubernetes'
+    `Provider`, the credentials are recorded once per cluster, and destroy configures the
+    provider from that record.
+    """
+    monitor = id(pulumi.runtime.settings.get_monitor())  # one registry per program run (and per mock test)
+    key = (monitor, kubeconfig if isinstance(kubeconfig, str) else id(kubeconfig), kube_context)
+    if key not in _clusters:
+        taken = {k for k in _clusters if k[0] == monitor}
+        name = "helmlife-cluster" + (f"-{len(taken) + 1}" if taken else "")
+        config = {CLUSTER_CONFIG["kubeconfig"]: pulumi.Output.secret(kubeconfig),
+                  CLUSTER_CONFIG["kube_context"]: kube_context or ""}
+        _clusters[key] = pulumi.ProviderResource("pulumi-python", name, config)
+    return _clusters[key]
 
 
 class _StepResource(Resource):
@@ -145,11 +166,9 @@ class LifecycleChart(pulumi.ComponentResource):
         common: dict[str, Any] = {
             "spec": self.spec.public_doc(),
             "project_dir": str(base),
-            "kubeconfig": pulumi.Output.secret(kubeconfig),
             "chart_version": facts["chart_version"],
         }
-        if kube_context:
-            common["kube_context"] = kube_context
+        cluster = cluster_provider(kubeconfig, kube_context)
         chart = self.spec.chart
         if isinstance(chart, RepoChart) and (chart.password is not None or chart.ca is not None):
             common["repo_auth"] = pulumi.Output.secret({"password": chart.password, "ca": chart.ca})
@@ -161,7 +180,7 @@ class LifecycleChart(pulumi.ComponentResource):
                 **{key: getattr(self.steps[src.split(".")[0]], src.split(".")[1]) for key, src in step.wires.items()},
             }
             after = [self.steps[a] for a in step.after] or [c.steps["validate"] for c in self.waits_for]
-            opts = pulumi.ResourceOptions(parent=self, depends_on=after, aliases=_aliases(step, name))
+            opts = pulumi.ResourceOptions(parent=self, depends_on=after, aliases=_aliases(step, name), provider=cluster)
             if "on_deploy_failure" in step.hooks:
                 opts = pulumi.ResourceOptions.merge(opts, _error_hook_opts(self.spec.name))
             self.steps[step.name] = STEP_RESOURCES[step.name](step, f"{name}-{step.suffix}", props, opts)

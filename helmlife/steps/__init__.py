@@ -17,6 +17,11 @@ from .contract import StepModule
 
 # Recorded on every step without re-running it: delete needs current credentials and names.
 CREDENTIALS = ("kubeconfig", "kube_context", "repo_auth")
+# The cluster's credentials: the configuration of the provider the steps run in
+# (chart.cluster_provider), under a namespace no project's own config uses. State written
+# before it keeps them in each step (CREDENTIALS), and that copy still works.
+CLUSTER_CONFIG = MappingProxyType({"kubeconfig": "helmlife-cluster:kubeconfig",
+                                   "kube_context": "helmlife-cluster:kube_context"})
 RENAME = ("spec.name", "spec.namespace")
 # What the steps after the release know of the deployment it made (contract.ReleasedInputs).
 RELEASED = {"revision": "release.revision", "last_deployed": "release.last_deployed",

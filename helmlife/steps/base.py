@@ -16,14 +16,14 @@ import os
 import time
 from typing import Any
 
-from pulumi.dynamic import (CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider,
-                            UpdateResult)
+from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult,
+                            ResourceProvider, UpdateResult)
 from pydantic import ValidationError
 
 from .. import provider_pool
 from ..spec import Action, ChartSpec
 from ..unreachable import naming_cluster
-from . import CREDENTIALS, RENAME, StepDef, lookup
+from . import CLUSTER_CONFIG, CREDENTIALS, RENAME, StepDef, lookup
 from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown
 
 # The engine's first call into the dynamic-provider process unpickles StepProvider, importing
@@ -78,6 +78,16 @@ class StepProvider(ResourceProvider):
         super().__init__()
         self.step = step
 
+    def configure(self, req: ConfigureRequest) -> None:
+        """The cluster provider's configuration: its credentials (not pickled: set per process)."""
+        self.cluster = {k: v for k, key in CLUSTER_CONFIG.items() if (v := req.config.get(key))}
+
+    def _on_cluster(self, props: dict[str, Any]) -> dict[str, Any]:
+        """Props with the provider's credentials: they win over a copy an older state recorded
+        in the step, so every operation, delete included, uses the cluster's current ones.
+        Only operations see them; what the step records never holds them."""
+        return {**props, **getattr(self, "cluster", {})}
+
     def _def(self) -> StepDef:
         return lookup(self.step)
 
@@ -87,7 +97,7 @@ class StepProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         step = self._def()
-        props = normalize(step, news)
+        props = normalize(step, self._on_cluster(news))
         # What upstream steps hand over (`wires`) is unknown until they ran; a check needs only
         # the chart's own inputs, so a preview of a new chart still renders and checks it.
         wired = {"payload", *step.wires}
@@ -103,7 +113,7 @@ class StepProvider(ResourceProvider):
         derived: dict[str, Any] = {}
         if not problems and step.prepare is not None:
             try:
-                derived = step.prepare(inputs, normalize(step, olds) if olds else {})
+                derived = step.prepare(inputs, normalize(step, self._on_cluster(olds)) if olds else {})
             except ValueError as err:
                 problems = [str(err)]
         failures = [CheckFailure("spec", f"{inputs.release}: {step.name}: {msg}") for msg in problems]
@@ -111,7 +121,7 @@ class StepProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         step = self._def()
-        old, new = normalize(step, olds), normalize(step, news)
+        old, new = normalize(step, self._on_cluster(olds)), normalize(step, self._on_cluster(news))
         if skipped(new):
             return DiffResult(changes=False)
         if old.get("skipped"):
@@ -131,7 +141,7 @@ class StepProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         step = self._def()
-        norm = normalize(step, props)
+        norm = normalize(step, self._on_cluster(props))
         if skipped(norm):  # a skipped step that never ran records a placeholder, touches nothing
             outs: dict[str, Any] = {"skipped": True}
         else:
@@ -141,7 +151,7 @@ class StepProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         step = self._def()
-        old, new = normalize(step, olds), normalize(step, news)
+        old, new = normalize(step, self._on_cluster(olds)), normalize(step, self._on_cluster(news))
         if old.get("skipped") or changed_paths(old, new, step.triggers, since=step.since) or self._drifted(old, new):
             outs = self._run(new, "update")
         else:
@@ -159,7 +169,7 @@ class StepProvider(ResourceProvider):
         """`pulumi refresh`: the step's outputs as the cluster has them now. An empty id tells
         the engine the resource is gone, so the next `up` creates it again."""
         step = self._def()
-        norm = normalize(step, props)
+        norm = normalize(step, self._on_cluster(props))
         if step.refresh is None or norm.get("skipped") or skipped(norm):
             return ReadResult(id_, props)
         found = step.refresh(*self._parse(norm))
@@ -173,7 +183,7 @@ class StepProvider(ResourceProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         step = self._def()
-        norm = normalize(step, props)
+        norm = normalize(step, self._on_cluster(props))
         journal(step.name, "delete", (norm.get("spec") or {}).get("name"))
         if not norm.get("skipped"):
             inputs, outputs = self._parse(norm)

@@ -219,10 +219,13 @@ def test_secrets_never_in_plain_text_in_state(project: Project, cluster: Cluster
     assert "current-context" not in exported  # no piece of the kubeconfig in clear either
     steps = [res for res in deployment["resources"] if res["type"].startswith("pulumi-python:dynamic/helmlife:")]
     assert len(steps) == 6
-    for res in steps:
-        for section in ("inputs", "outputs"):
-            kc = res[section]["kubeconfig"]
-            assert isinstance(kc, dict) and "ciphertext" in kc, (res["urn"], section)
+    assert not any("kubeconfig" in res[section] for res in steps for section in ("inputs", "outputs"))
+    # The credentials are recorded once, by the provider the steps run in, and encrypted there.
+    providers = [res for res in deployment["resources"] if res["urn"].endswith("::helmlife-cluster")]
+    assert len(providers) == 1 and all(res["provider"].startswith(providers[0]["urn"]) for res in steps)
+    for section in ("inputs", "outputs"):
+        kc = providers[0][section]["helmlife-cluster:kubeconfig"]
+        assert isinstance(kc, dict) and "ciphertext" in kc, section
     # The release itself did get the secret value.
     values = json.loads(subprocess.run(
         [str(ROOT / ".tools/bin/helm"), "get", "values", "app", "-n", ns, "-o", "json", "--kubeconfig", str(cluster.kubeconfig)],
@@ -370,7 +373,10 @@ def test_stack_deployed_by_helmlife_0_1_upgrades_without_any_change(project: Pro
     project.clear_journal()
     preview = project.preview("t")
     assert preview.ok, preview.output
-    assert preview.changes == {}, preview.output  # no replace, no update: the aliases and 0.1 inputs hold
+    # No replace, no update: the aliases and 0.1 inputs hold. One thing is new in the state: the
+    # provider that records the cluster's credentials once (they were copied into every step).
+    assert preview.changes == {"create": 1}, preview.output
+    assert "+ pulumi:providers:pulumi-python: (create)" in preview.output and "::helmlife-cluster]" in preview.output
     assert (r := project.up("t")).ok, r.output
     assert [(s, op) for s, op in project.steps() if op != "delete"] == [], "no step may run again"
     assert project.steps("delete") == []

@@ -98,8 +98,12 @@ def test_no_secret_in_plain_text_credential_files_private_and_gone_and_no_shell(
                 "helm argv": helm_log.read_text()}
     for secret_text in (token, creds["client-key"], key_pem, creds["client-certificate"], "current-context"):
         assert [where for where, text in written.items() if secret_text in text] == [], secret_text
-    steps = [r for r in json.loads(exported)["deployment"]["resources"] if r["type"].startswith("pulumi-python:dynamic/")]
-    assert len(steps) == 6 and all("ciphertext" in r["outputs"]["kubeconfig"] for r in steps)
+    resources = json.loads(exported)["deployment"]["resources"]
+    steps = [r for r in resources if r["type"].startswith("pulumi-python:dynamic/")]
+    assert len(steps) == 6 and not any("kubeconfig" in r["inputs"] or "kubeconfig" in r["outputs"] for r in steps)
+    cluster = [r for r in resources if r["urn"].endswith("pulumi:providers:pulumi-python::helmlife-cluster")]
+    assert len(cluster) == 1 and all("ciphertext" in cluster[0][s]["helmlife-cluster:kubeconfig"]
+                                     for s in ("inputs", "outputs"))
 
     # Every file helm was handed was private while in use and is gone now.
     calls = [json.loads(line) for line in helm_log.read_text().splitlines()]

@@ -208,3 +208,42 @@ def test_values_arrive_as_doubles_and_are_compared_as_helm_writes_them() -> None
 
     inputs = Inputs.model_validate({**BASE, "values": {"replicaCount": 1.0, "ratio": 0.5, "list": [2.0]}})
     assert inputs.values == {"replicaCount": 1, "ratio": 0.5, "list": [2]}
+
+
+# --- credentials held by the cluster provider ----------------------------------------------------
+
+def on_cluster(step: str, kubeconfig: str = "kc", context: str = "") -> StepProvider:
+    from pulumi.dynamic import Config, ConfigureRequest
+
+    provider = StepProvider(step)
+    provider.configure(ConfigureRequest(Config({"helmlife-cluster:kubeconfig": kubeconfig,
+                                                "helmlife-cluster:kube_context": context}, "helmlife")))
+    return provider
+
+
+def without_credentials(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k not in ("kubeconfig", "kube_context")}
+
+
+@pytest.mark.parametrize("step", ALL)
+def test_steps_moved_to_the_cluster_provider_are_not_a_change(step: str) -> None:
+    """State that copied the kubeconfig into each step, diffed against inputs without it."""
+    assert not on_cluster(step).diff("id", BASE, without_credentials(BASE)).changes
+    assert not on_cluster(step).diff("id", without_credentials(BASE), without_credentials(BASE)).changes
+
+
+def test_the_providers_credentials_win_over_a_recorded_copy() -> None:
+    provider = on_cluster("release", kubeconfig="current", context="ctx")
+    merged = provider._on_cluster({**BASE, "kubeconfig": "recorded", "kube_context": "old"})
+    assert (merged["kubeconfig"], merged["kube_context"]) == ("current", "ctx")
+    assert StepProvider("release")._on_cluster(BASE)["kubeconfig"] == "kc"  # the default provider holds none
+
+
+def test_a_step_records_no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    provider = on_cluster("post_exec", kubeconfig="current")
+    monkeypatch.setattr(StepProvider, "_run", lambda self, props, op: seen.append(props["kubeconfig"]) or {})
+    created = provider.create(without_credentials(BASE)).outs
+    updated = provider.update("id", BASE, {**without_credentials(BASE), "revision": 2}).outs
+    assert seen == ["current", "current"]
+    assert "kubeconfig" not in created and "kubeconfig" not in updated

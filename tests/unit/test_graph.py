@@ -94,7 +94,7 @@ def test_dependencies_chain_the_steps(mocks: Mocks):
 
 
 @pulumi.runtime.test
-def test_secret_values_and_kubeconfig_are_secret_inputs(mocks: Mocks):
+def test_secret_values_are_secret_inputs_and_the_kubeconfig_is_the_cluster_providers(mocks: Mocks):
     chart = _build({"name": "app", "chart": "charts/demo-app",
                     "values": [{"key": "token", "value": "t0k3n", "secret": True}, {"key": "plain", "value": 1}]})
     release = chart.steps["release"]
@@ -105,14 +105,40 @@ def test_secret_values_and_kubeconfig_are_secret_inputs(mocks: Mocks):
         assert plain == {"plain": 1}
         rel = next(r for r in mocks.resources if r.name == "app-release")
         assert "t0k3n" not in repr(rel.inputs["spec"])
+        # Credentials are recorded once, by the provider every step runs in, not per step.
+        steps = [r for r in mocks.resources if r.typ.startswith("pulumi-python:dynamic")]
+        assert steps and not any("kubeconfig" in r.inputs or "kube_context" in r.inputs for r in steps)
+        providers = [r for r in mocks.resources if r.typ == "pulumi:providers:pulumi-python"]
+        assert [p.name for p in providers] == ["helmlife-cluster"]
+        kubeconfig = providers[0].inputs["helmlife-cluster:kubeconfig"]
+        assert kubeconfig.get(pulumi.runtime.rpc._special_sig_key) == pulumi.runtime.rpc._special_secret_sig, kubeconfig
+        assert kubeconfig["value"].startswith("apiVersion: v1")
+        assert all(r.provider and "helmlife-cluster" in r.provider for r in steps), [r.provider for r in steps]
 
     async def is_secret(out: pulumi.Output[Any]) -> bool:
         return await out.is_secret()
 
     out = pulumi.Output.all(release.secret_values, release.values)  # type: ignore[attr-defined]
-    return pulumi.Output.all(out, pulumi.Output.from_input(is_secret(release.secret_values)),  # type: ignore[attr-defined]
-                             pulumi.Output.from_input(is_secret(release.kubeconfig))).apply(  # type: ignore[attr-defined]
-        lambda a: (check(a[0]), assert_secret(a[1], a[2])))
+    return pulumi.Output.all(out, pulumi.Output.from_input(is_secret(release.secret_values))).apply(  # type: ignore[attr-defined]
+        lambda a: (check(a[0]), assert_secret(a[1])))
+
+
+@pulumi.runtime.test
+def test_charts_on_one_cluster_share_one_provider(mocks: Mocks):
+    from helmlife.chart import LifecycleChart
+
+    kubeconfig = pulumi.Output.secret("apiVersion: v1\nkind: Config\n")
+    charts = [LifecycleChart(n, {"name": n, "chart": "charts/demo-app"}, kubeconfig=kubeconfig, project_dir=ROOT)
+              for n in ("a", "b")]
+    other = LifecycleChart("c", {"name": "c", "chart": "charts/demo-app"}, kubeconfig=kubeconfig,
+                           kube_context="other", project_dir=ROOT)
+
+    def check(_: Any) -> None:
+        providers = sorted(r.name for r in mocks.resources if r.typ == "pulumi:providers:pulumi-python")
+        assert providers == ["helmlife-cluster", "helmlife-cluster-2"]
+
+    return pulumi.Output.all(*[c.urn for c in (*charts, other)], *[s.urn for c in (*charts, other)
+                                                                   for s in c.steps.values()]).apply(check)
 
 
 def assert_secret(*flags: bool) -> None:
