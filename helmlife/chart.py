@@ -26,7 +26,7 @@ from .actions.uninstall import crds_at_risk, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
 from .hooks import Hooks, hook_ref
-from .spec import Action, ChartSpec, RepoChart, SpecError, parse_spec
+from .spec import Action, ChartSpec, RepoChart, SpecError, compact_doc, parse_spec
 from .steps import CLUSTER_CONFIG, HOOK_EVENTS, LIFECYCLE, StepDef
 from .steps.base import StepProvider
 from .values import split_values
@@ -164,7 +164,7 @@ class LifecycleChart(pulumi.ComponentResource):
                refs: dict[str, list[str]]) -> None:
         self._facts = facts = self._chart_facts(base)
         common: dict[str, Any] = {
-            "spec": self.spec.public_doc(),
+            "spec": compact_doc(self.spec.public_doc()),
             "project_dir": str(base),
             "chart_version": facts["chart_version"],
         }

@@ -35,7 +35,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from . import manifests
 from .canonical import canonical_json
 from .chart import STEP_MODULE, TYPE_TOKEN as COMPONENT_TYPE
-from .spec import semver_key
+from .spec import full_doc, semver_key
 from .steps import LIFECYCLE, RENAME, StepDef, lookup
 
 STEP_TYPE_PREFIX = f"pulumi-python:dynamic/{STEP_MODULE}:"
@@ -149,7 +149,7 @@ def changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
     keys = {k for k in set(old) | set(new) if canonical_json(old.get(k)) != canonical_json(new.get(k))}
     if "spec" in keys and isinstance(old.get("spec"), dict) and isinstance(new.get("spec"), dict):
         keys.discard("spec")
-        keys |= {f"spec.{k}" for k in changed_inputs(old["spec"], new["spec"])}
+        keys |= {f"spec.{k}" for k in changed_inputs(full_doc(old["spec"]), full_doc(new["spec"]))}
     return keys
 
 

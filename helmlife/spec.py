@@ -390,3 +390,25 @@ def parse_spec(data: dict[str, Any] | ChartSpec, where: str | None = None) -> Ch
     except ValidationError as err:
         raise SpecError(format_validation_error(err, label)) from None
 
+
+
+def _field_defaults() -> dict[str, Any]:
+    from pydantic_core import to_jsonable_python
+
+    return {name: to_jsonable_python(f.get_default(call_default_factory=True))
+            for name, f in ChartSpec.model_fields.items() if not f.is_required()}
+
+
+SPEC_DEFAULTS = _field_defaults()
+
+
+def compact_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """A spec document without the fields left at their default. Every step records the spec
+    in its inputs and outputs, and Pulumi rewrites the whole state at each step operation, so
+    twenty default fields twelve times per chart cost time on every `up` (docs/benchmark.md)."""
+    return {k: v for k, v in doc.items() if k not in SPEC_DEFAULTS or SPEC_DEFAULTS[k] != v}
+
+
+def full_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with every field: a compact one and one recorded in full compare equal."""
+    return {**SPEC_DEFAULTS, **doc}

@@ -21,7 +21,7 @@ from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateR
 from pydantic import ValidationError
 
 from .. import provider_pool
-from ..spec import Action, ChartSpec
+from ..spec import Action, ChartSpec, full_doc
 from ..unreachable import naming_cluster
 from . import CLUSTER_CONFIG, CREDENTIALS, RENAME, StepDef, lookup
 from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown
@@ -44,7 +44,7 @@ def journal(step: str, operation: str, release: Any) -> None:
 def normalize(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
     """Props in this version's shape, whichever version wrote them, so diffs compare like
     with like: hooks by event (0.1 kept a flat list and `failure_hooks`), no empty context,
-    and the spec with today's defaults filled in."""
+    and the spec with today's defaults filled in (steps record it without them)."""
     out = dict(props)
     hooks = out.get("hooks")
     if isinstance(hooks, list) or "failure_hooks" in out:
@@ -56,6 +56,8 @@ def normalize(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
     if not out.get("kube_context"):
         out.pop("kube_context", None)
     spec = out.get("spec")
+    if isinstance(spec, dict):
+        out["spec"] = spec = full_doc(spec)
     if isinstance(spec, dict) and not contains_unknown(spec):
         try:
             out["spec"] = ChartSpec.model_validate(spec).model_dump(mode="json")

@@ -247,3 +247,14 @@ def test_a_step_records_no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     updated = provider.update("id", BASE, {**without_credentials(BASE), "revision": 2}).outs
     assert seen == ["current", "current"]
     assert "kubeconfig" not in created and "kubeconfig" not in updated
+
+
+def test_a_spec_recorded_in_full_and_a_compact_one_are_not_a_change() -> None:
+    """Steps record the spec without its defaults; state written before recorded every field."""
+    from helmlife.spec import compact_doc
+
+    compact = {**BASE, "spec": compact_doc(BASE["spec"])}
+    assert len(compact["spec"]) < len(BASE["spec"]) / 3
+    for step in ALL:
+        assert not diff(step, BASE, **compact).changes and not StepProvider(step).diff("id", compact, BASE).changes
+    assert runs(spec=compact_doc({**BASE["spec"], "atomic": False})) == {"check_prerequisites", "release"}
