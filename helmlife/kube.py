@@ -63,14 +63,8 @@ def manifest_objects(manifest: str, default_namespace: str, *, uninstalled_only:
             meta = doc["metadata"]
             if uninstalled_only and (meta.get("annotations") or {}).get(HELM_RESOURCE_POLICY) == "keep":
                 continue
-            refs.append(
-                ObjectRef(
-                    kind=doc["kind"],
-                    name=meta["name"],
-                    namespace=meta.get("namespace") or default_namespace,
-                    api_version=doc.get("apiVersion"),
-                )
-            )
+            refs.append(ObjectRef(kind=doc["kind"], name=meta["name"], api_version=doc.get("apiVersion"),
+                                  namespace=meta.get("namespace") or default_namespace))
     return refs
 
 
@@ -379,15 +373,11 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
     """
     dyn = dynamic.DynamicClient(api)
     try:
-        resource = dyn.resources.get(kind=ref.kind, api_version=ref.api_version) if ref.api_version else dyn.resources.get(kind=ref.kind)
+        resource = dyn.resources.get(kind=ref.kind, **({"api_version": ref.api_version} if ref.api_version else {}))
     except dynamic.exceptions.ResourceNotFoundError:
         raise ValueError(f"adopt: kind {ref.kind!r} is not served by the cluster") from None
-    patch = {
-        "metadata": {
-            "annotations": {RELEASE_NAME_ANNOTATION: release, RELEASE_NAMESPACE_ANNOTATION: namespace},
-            "labels": {MANAGED_BY_LABEL: "Helm"},
-        }
-    }
+    patch = {"metadata": {"annotations": {RELEASE_NAME_ANNOTATION: release, RELEASE_NAMESPACE_ANNOTATION: namespace},
+                          "labels": {MANAGED_BY_LABEL: "Helm"}}}
     kwargs = {"namespace": ref.namespace} if resource.namespaced else {}
     try:
         resource.patch(body=patch, name=ref.name, content_type="application/merge-patch+json", **kwargs)
