@@ -170,7 +170,9 @@ def unready_workloads(api: client.ApiClient, workloads: Iterable[Workload]) -> l
 
 def unready_pods(api: client.ApiClient, workload: Workload) -> list[str]:
     """The workload's pods that are not Ready (matched by its selector), one line each."""
-    return pod_states(api, workload.ref.namespace or "", label_selector(workload.obj.spec.selector))
+    pods = client.CoreV1Api(api).list_namespaced_pod(workload.ref.namespace or "",
+                                                     label_selector=label_selector(workload.obj.spec.selector)).items
+    return [line for line in map(pod_state, pods) if line]
 
 
 # --- diagnostics for failed deploys -------------------------------------------------------
@@ -208,12 +210,6 @@ def pod_state(pod: client.V1Pod) -> str | None:
         if cs.state and cs.state.terminated:
             bits.append(f"{cs.name} terminated: {cs.state.terminated.reason}")
     return f"pod/{pod.metadata.name}: " + "; ".join(bits)
-
-
-def pod_states(api: client.ApiClient, namespace: str, selector: str | None = None) -> list[str]:
-    """One line per pod that is not Ready."""
-    pods = client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=selector or "").items
-    return [line for line in map(pod_state, pods) if line]
 
 
 # --- CRDs ----------------------------------------------------------------------------------
