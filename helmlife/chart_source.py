@@ -23,10 +23,7 @@ if TYPE_CHECKING:
 
 
 def chart_dir(spec: ChartSpec, project_dir: Path) -> Path | None:
-    if isinstance(spec.chart, LocalChart):
-        p = Path(spec.chart.path)
-        return p if p.is_absolute() else project_dir / p
-    return None
+    return project_dir / spec.chart.path if isinstance(spec.chart, LocalChart) else None  # absolute paths stay
 
 
 def chart_ref(spec: ChartSpec, project_dir: Path) -> ChartRef:
@@ -45,7 +42,7 @@ def repo_access(spec: ChartSpec, project_dir: Path, auth: "RepoAuth | None") -> 
         return RepoAccess()
     ca = auth.ca if auth else None
     if chart.ca_file:
-        path = Path(chart.ca_file) if Path(chart.ca_file).is_absolute() else project_dir / chart.ca_file
+        path = project_dir / chart.ca_file  # an absolute path stays itself
         try:
             ca = path.read_text()
         except OSError as err:

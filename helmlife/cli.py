@@ -85,11 +85,9 @@ def _promote(args: argparse.Namespace) -> int:
     stacks_dir = root / "stacks"
     try:
         status = stack_status(_select(args, args.source))
-        plan = plan_promotion(
-            stacks_dir / f"Pulumi.{args.source}.yaml", stacks_dir / f"Pulumi.{args.target}.yaml",
-            source=args.source, target=args.target, charts=args.chart or None,
-            source_status=status, force=args.force,
-        )
+        plan = plan_promotion(stacks_dir / f"Pulumi.{args.source}.yaml", stacks_dir / f"Pulumi.{args.target}.yaml",
+                              source=args.source, target=args.target, charts=args.chart or None,
+                              source_status=status, force=args.force)
     except PromotionRefused as err:
         print(f"promotion refused: {err}", file=sys.stderr)
         return 2

@@ -123,20 +123,16 @@ def _tree(files: Mapping[str, bytes], origin: str) -> ChartTree:
             subs.setdefault(parts[1], {})[str(PurePosixPath(*parts[2:]))] = files[rel]
     subcharts = [_tree(sub, f"{origin}/charts/{name}") for name, sub in sorted(subs.items()) if "Chart.yaml" in sub]
     subcharts += [_tree(_tgz_files(files[rel], f"{origin}/{rel}"), f"{origin}/{rel}") for rel in sorted(packaged)]
-    return ChartTree(
-        name=str(meta.get("name") or PurePosixPath(origin).name), origin=origin, meta=meta,
-        values=_yaml_mapping(files, "values.yaml", origin),
-        crd_files=tuple((f"{origin}/{rel}", files[rel]) for rel in sorted(files) if rel.startswith("crds/")),
-        subcharts=tuple(subcharts),
-    )
+    crd_files = tuple((f"{origin}/{rel}", files[rel]) for rel in sorted(files) if rel.startswith("crds/"))
+    return ChartTree(name=str(meta.get("name") or PurePosixPath(origin).name), origin=origin, meta=meta,
+                     values=_yaml_mapping(files, "values.yaml", origin), crd_files=crd_files,
+                     subcharts=tuple(subcharts))
 
 
 def read_chart(root: Path, origin: str | None = None) -> ChartTree:
     """A chart directory, or a packaged chart (.tgz), as far as its CRDs are concerned."""
     label = origin or str(root)
-    if root.is_file():
-        return _tree(_tgz_files(root.read_bytes(), label), label)
-    return _tree(_dir_files(root), label)
+    return _tree(_tgz_files(root.read_bytes(), label) if root.is_file() else _dir_files(root), label)
 
 
 # --- which sub-charts Helm keeps ------------------------------------------------------------
@@ -253,8 +249,7 @@ def pulled(helm: "Helm", ref: "ChartRef") -> Path:
 def of_chart(spec: ChartSpec, project_dir: Path, values: Mapping[str, Any], helm: "Helm | None") -> list[Crd] | None:
     """The CRDs helm installs for this spec: a local chart read in place, a repository chart
     pulled with `helm` (None without one: the program leaves that to the crd_cleanup step)."""
-    local = chart_source.chart_dir(spec, project_dir)
-    if local is not None:
+    if (local := chart_source.chart_dir(spec, project_dir)) is not None:
         assert isinstance(spec.chart, LocalChart)
         return chart_crds(local, values, origin=spec.chart.path)
     if helm is None:

@@ -76,16 +76,14 @@ class RepoAccess:
 def helm_binary() -> str:
     """$HELMLIFE_HELM if set (a helm other than the first on PATH, which the Automation API
     reorders: it puts the pulumi binary's directory first), else helm on PATH."""
-    if os.environ.get("HELMLIFE_HELM"):
-        return os.environ["HELMLIFE_HELM"]
-    found = shutil.which("helm")
-    if not found:
-        root = os.environ.get("HELMLIFE_ROOT")
-        candidate = Path(root, ".tools", "bin", "helm") if root else None
-        if candidate and candidate.exists():
-            return str(candidate)
-        raise FileNotFoundError("the helm CLI is not on PATH; run scripts/bootstrap and source .tools/env")
-    return found
+    found = os.environ.get("HELMLIFE_HELM") or shutil.which("helm")
+    if found:
+        return found
+    root = os.environ.get("HELMLIFE_ROOT")
+    candidate = Path(root, ".tools", "bin", "helm") if root else None
+    if candidate and candidate.exists():
+        return str(candidate)
+    raise FileNotFoundError("the helm CLI is not on PATH; run scripts/bootstrap and source .tools/env")
 
 
 @contextlib.contextmanager
@@ -117,6 +115,12 @@ def run_helm(args: list[str], stdin: str | None = None, timeout: float | None = 
     if proc.returncode != 0:
         raise HelmError(list(args), proc.stderr or proc.stdout)
     return proc.stdout
+
+
+def _values_args(stack: contextlib.ExitStack, values: list[dict[str, Any]]) -> list[str]:
+    """`-f FILE` per non-empty values layer, each file private and removed when `stack` closes."""
+    return [arg for v in values if v
+            for arg in ("-f", stack.enter_context(private_file(yaml.safe_dump(v), ".values.yaml")))]
 
 
 PRIVATE_REPO_NAME = "helmlife"  # the one entry of a call's own repositories.yaml
@@ -182,60 +186,33 @@ class Helm:
                 run_helm(["repo", "update", PRIVATE_REPO_NAME, *where])
                 yield [f"{PRIVATE_REPO_NAME}/{chart.name}", "--version", chart.version, *where]
 
-    def upgrade_install(
-        self,
-        release: str,
-        namespace: str,
-        chart: ChartRef,
-        values: list[dict[str, Any]],
-        *,
-        atomic: bool,
-        wait: bool,
-        timeout: str,
-        force: bool,
-        dry_run: bool,
-        create_namespace: bool,
-    ) -> dict[str, Any]:
+    def upgrade_install(self, release: str, namespace: str, chart: ChartRef, values: list[dict[str, Any]], *,
+                        atomic: bool, wait: bool, timeout: str, force: bool, dry_run: bool,
+                        create_namespace: bool) -> dict[str, Any]:
         """Install or upgrade; returns helm's JSON description of the resulting release."""
         with contextlib.ExitStack() as stack:
-            files = [stack.enter_context(private_file(yaml.safe_dump(v), ".values.yaml")) for v in values if v]
+            files = _values_args(stack, values)
             chart_args = stack.enter_context(self.chart_args(chart))
             # --reset-values: the spec declares every value; without it helm reuses the previous
             # release's values whenever none are given, keeping changes made by hand.
             args = ["upgrade", release, *chart_args, "--install", "--reset-values", "-n", namespace,
-                    "--timeout", timeout, "-o", "json"]
-            for f in files:
-                args += ["-f", f]
-            if atomic:
-                args.append("--atomic")
-            if wait:
-                args.append("--wait")
-            if force:
-                args.append("--force")
-            if dry_run:
-                args.append("--dry-run=server")
-            if create_namespace:
-                args.append("--create-namespace")
-            return json.loads(self.run(*args))
+                    "--timeout", timeout, "-o", "json", *files]
+            flags = {"--atomic": atomic, "--wait": wait, "--force": force, "--dry-run=server": dry_run,
+                     "--create-namespace": create_namespace}
+            return json.loads(self.run(*args, *(flag for flag, on in flags.items() if on)))
 
     def template(self, release: str, namespace: str, chart: ChartRef, values: list[dict[str, Any]]) -> str:
         """The manifest of a fresh install, rendered against the cluster (lookups, capabilities)
         but without install's check that live objects belong to the release."""
         with contextlib.ExitStack() as stack:
-            files = [stack.enter_context(private_file(yaml.safe_dump(v), ".values.yaml")) for v in values if v]
+            files = _values_args(stack, values)
             chart_args = stack.enter_context(self.chart_args(chart))
-            args = ["template", release, *chart_args, "-n", namespace, "--dry-run=server"]
-            for f in files:
-                args += ["-f", f]
-            return self.run(*args)
+            return self.run("template", release, *chart_args, "-n", namespace, "--dry-run=server", *files)
 
     def uninstall(self, release: str, namespace: str, timeout: str, wait: bool = True) -> bool:
         """Uninstall; False when there was nothing to uninstall (so deletes are idempotent)."""
-        args = ["uninstall", release, "-n", namespace, "--timeout", timeout]
-        if wait:
-            args.append("--wait")
         try:
-            self.run(*args)
+            self.run("uninstall", release, "-n", namespace, "--timeout", timeout, *(["--wait"] if wait else []))
         except HelmError as err:
             if "not found" in err.stderr:
                 return False

@@ -63,14 +63,8 @@ def manifest_objects(manifest: str, default_namespace: str, *, uninstalled_only:
             meta = doc["metadata"]
             if uninstalled_only and (meta.get("annotations") or {}).get(HELM_RESOURCE_POLICY) == "keep":
                 continue
-            refs.append(
-                ObjectRef(
-                    kind=doc["kind"],
-                    name=meta["name"],
-                    namespace=meta.get("namespace") or default_namespace,
-                    api_version=doc.get("apiVersion"),
-                )
-            )
+            refs.append(ObjectRef(kind=doc["kind"], name=meta["name"], api_version=doc.get("apiVersion"),
+                                  namespace=meta.get("namespace") or default_namespace))
     return refs
 
 
@@ -176,7 +170,9 @@ def unready_workloads(api: client.ApiClient, workloads: Iterable[Workload]) -> l
 
 def unready_pods(api: client.ApiClient, workload: Workload) -> list[str]:
     """The workload's pods that are not Ready (matched by its selector), one line each."""
-    return pod_states(api, workload.ref.namespace or "", label_selector(workload.obj.spec.selector))
+    pods = client.CoreV1Api(api).list_namespaced_pod(workload.ref.namespace or "",
+                                                     label_selector=label_selector(workload.obj.spec.selector)).items
+    return [line for line in map(pod_state, pods) if line]
 
 
 # --- diagnostics for failed deploys -------------------------------------------------------
@@ -214,12 +210,6 @@ def pod_state(pod: client.V1Pod) -> str | None:
         if cs.state and cs.state.terminated:
             bits.append(f"{cs.name} terminated: {cs.state.terminated.reason}")
     return f"pod/{pod.metadata.name}: " + "; ".join(bits)
-
-
-def pod_states(api: client.ApiClient, namespace: str, selector: str | None = None) -> list[str]:
-    """One line per pod that is not Ready."""
-    pods = client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=selector or "").items
-    return [line for line in map(pod_state, pods) if line]
 
 
 # --- CRDs ----------------------------------------------------------------------------------
@@ -379,15 +369,11 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
     """
     dyn = dynamic.DynamicClient(api)
     try:
-        resource = dyn.resources.get(kind=ref.kind, api_version=ref.api_version) if ref.api_version else dyn.resources.get(kind=ref.kind)
+        resource = dyn.resources.get(kind=ref.kind, **({"api_version": ref.api_version} if ref.api_version else {}))
     except dynamic.exceptions.ResourceNotFoundError:
         raise ValueError(f"adopt: kind {ref.kind!r} is not served by the cluster") from None
-    patch = {
-        "metadata": {
-            "annotations": {RELEASE_NAME_ANNOTATION: release, RELEASE_NAMESPACE_ANNOTATION: namespace},
-            "labels": {MANAGED_BY_LABEL: "Helm"},
-        }
-    }
+    patch = {"metadata": {"annotations": {RELEASE_NAME_ANNOTATION: release, RELEASE_NAMESPACE_ANNOTATION: namespace},
+                          "labels": {MANAGED_BY_LABEL: "Helm"}}}
     kwargs = {"namespace": ref.namespace} if resource.namespaced else {}
     try:
         resource.patch(body=patch, name=ref.name, content_type="application/merge-patch+json", **kwargs)

@@ -38,32 +38,15 @@ def key(obj: dict[str, Any], default_namespace: str) -> str:
     return f"{kind}/{meta.get('namespace') or default_namespace}/{meta.get('name')}"
 
 
-def documents(text: str) -> Iterator[Any]:
-    """The YAML documents of a `---`-separated stream, read as Helm reads them."""
-    return helm_yaml.load_all(text or "")
-
-
 def objects(manifest: str, default_namespace: str) -> Objects:
-    """The objects of a rendered manifest (Helm's `---`-separated YAML), by key."""
-    found: Objects = {}
-    for doc in documents(manifest):
-        if isinstance(doc, dict) and doc.get("kind") and (doc.get("metadata") or {}).get("name"):
-            found[key(doc, default_namespace)] = doc
-    return found
+    """The objects of a rendered manifest (Helm's `---`-separated YAML, read as Helm reads it), by key."""
+    return {key(doc, default_namespace): doc for doc in helm_yaml.load_all(manifest or "")
+            if isinstance(doc, dict) and doc.get("kind") and (doc.get("metadata") or {}).get("name")}
 
 
 def secret_strings(values: Any) -> list[str]:
     """Every scalar in a (nested) values document, as the strings a template could print."""
-    found: list[str] = []
-    if isinstance(values, dict):
-        for v in values.values():
-            found += secret_strings(v)
-    elif isinstance(values, list):
-        for v in values:
-            found += secret_strings(v)
-    elif values is not None and len(str(values)) >= MIN_SECRET_LENGTH:
-        found.append(str(values))
-    return found
+    return [str(v) for _, v in _leaves(values) if v is not None and len(str(v)) >= MIN_SECRET_LENGTH]
 
 
 def _leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:

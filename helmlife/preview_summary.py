@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi.runtime.rpc import UNKNOWN
@@ -128,9 +130,7 @@ def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
             continue
         chart_name = _chart_of(name, step_def, new.get("parent") or old.get("parent"))
         chart = charts.setdefault(chart_name, Chart(chart_name))
-        step = chart.steps.get(step_def.name)
-        if step is None:
-            step = chart.steps[step_def.name] = Step(step_def.name, op)
+        step = chart.steps.setdefault(step_def.name, Step(step_def.name, op))
         step.op = _stronger(step.op, op) or op
         step.old_inputs = step.old_inputs or dict(old.get("inputs") or {})
         step.old_outputs = step.old_outputs or dict(old.get("outputs") or {})
@@ -202,9 +202,7 @@ def release_change(chart: Chart) -> str:
     if isinstance(plan, str) and plan != UNKNOWN:
         return plan
     if rel is None:
-        if chart.component_op == "delete":
-            return "uninstall"
-        return "no change"
+        return "uninstall" if chart.component_op == "delete" else "no change"
     old_v, new_v = _version(rel.old_inputs), _version(rel.new_inputs)
     if rel.op == "create":
         return f"install {new_v}"
@@ -245,13 +243,11 @@ def summarize(preview_json: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> 
     steps, summary, diagnostics = normalize(preview_json)
     stack = next((_urn_stack(str(s.get("urn") or "")) for s in steps if s.get("urn")), None)
     charts = collect(steps)
-    changed = [c for c in charts.values() if c.component_op or any(s.op for s in c.steps.values())]
-    changed.sort(key=lambda c: c.name)
+    changed = sorted((c for c in charts.values() if c.component_op or any(s.op for s in c.steps.values())),
+                     key=lambda c: c.name)
 
-    title = f"### Preview of stack `{stack}`" if stack else "### Preview"
-    lines = [title, ""]
-    counts = _counts(summary)
-    if counts:
+    lines = [f"### Preview of stack `{stack}`" if stack else "### Preview", ""]
+    if counts := _counts(summary):
         lines += [f"Resources: {counts}.", ""]
     if not changed:
         lines.append("No chart changes.")
@@ -286,37 +282,20 @@ def summarize(preview_json: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> 
 
 def _diagnostic_text(message: str) -> str:
     """The sentence a reviewer needs: no traceback, no repeated "error:" prefixes, one line."""
-    cut = message.find("Traceback (most recent call last)")
-    text = " ".join((message[:cut] if cut >= 0 else message).split())
-    changed = True
-    while changed:
-        changed = False
-        for prefix in ("error: ", "warning: ", "an unhandled error occurred: "):
-            if text.startswith(prefix):
-                text, changed = text[len(prefix):], True
-    return text
+    text = " ".join(message.partition("Traceback (most recent call last)")[0].split())
+    return re.sub(r"^(?:error: |warning: |an unhandled error occurred: )+", "", text)
 
 
 def _steps_cell(chart: Chart) -> str:
     """Steps grouped by (op, reasons) in lifecycle order, one group per line."""
-    groups: list[tuple[str, list[str], list[str]]] = []
-    for name in STEP_ORDER:
-        step = chart.steps.get(name)
-        if step is None:
-            continue
-        reasons = why(step)
-        if step.op == "update" and not reasons:
-            reasons = ["a secret input"]
-        for group in groups:
-            if group[0] == step.op and group[1] == reasons:
-                group[2].append(step.name)
-                break
-        else:
-            groups.append((step.op, reasons, [step.name]))
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for step in (chart.steps[name] for name in STEP_ORDER if name in chart.steps):
+        reasons = why(step) or (["a secret input"] if step.op == "update" else [])
+        groups.setdefault((step.op, tuple(reasons)), []).append(step.name)
     if not groups:
         return f"component only ({chart.component_op})" if chart.component_op else "none"
     parts = []
-    for op, reasons, labels in groups:
+    for (op, reasons), labels in groups.items():
         because = f": {', '.join(f'`{r}`' for r in reasons)}" if reasons and op in ("update", "replace") else ""
         parts.append(f"{', '.join(labels)} — {op}{because}")
     return "<br>".join(parts)
@@ -367,12 +346,7 @@ def _stronger(current: str | None, new: str) -> str | None:
 
 def _top_key(path: str) -> str:
     """`values.image.tag` or `crds[0]` -> the input name."""
-    end = len(path)
-    for sep in (".", "["):
-        i = path.find(sep)
-        if i > 0:
-            end = min(end, i)
-    return path[:end]
+    return path[:min((i for i in (path.find("."), path.find("[")) if i > 0), default=len(path))]
 
 
 def _version(inputs: Mapping[str, Any]) -> str:
@@ -418,12 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("file", nargs="?", default="-", help="preview JSON file; '-' or nothing reads stdin")
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
-        if args.file == "-":
-            text = sys.stdin.read()
-        else:
-            with open(args.file, encoding="utf-8") as fh:
-                text = fh.read()
-        data = load(text)
+        data = load(sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         print(f"preview-summary: {err}", file=sys.stderr)
         return 2

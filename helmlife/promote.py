@@ -105,15 +105,13 @@ def check_order(source: str, target: str, *, force: bool = False, order: Sequenc
             raise PromotionRefused(
                 f"{env!r} is not a known environment ({chain}); use one of them, or pass --force to promote anyway"
             )
-    expected = order[order.index(source) + 1] if order.index(source) + 1 < len(order) else None
-    if target != expected:
-        if expected is None:
-            raise PromotionRefused(
-                f"{source} is the last environment ({chain}); there is nothing after it to promote to"
-            )
+    after = order.index(source) + 1
+    if after == len(order):
+        raise PromotionRefused(f"{source} is the last environment ({chain}); there is nothing after it to promote to")
+    if target != order[after]:
         raise PromotionRefused(
             f"{target} is not the next environment after {source} ({chain}); "
-            f"promote to {expected} first or pass --force"
+            f"promote to {order[after]} first or pass --force"
         )
 
 
@@ -156,9 +154,7 @@ def plan_promotion(
     src_doc = _load(source_file, source)
     old_text = _read(target_file, target)
     yaml = _round_trip_yaml(old_text)
-    tgt_doc = yaml.load(old_text)
-    if tgt_doc is None:
-        tgt_doc = CommentedMap()
+    tgt_doc = yaml.load(old_text) or CommentedMap()
 
     src_charts = _charts(src_doc, source_file)
     tgt_charts = _charts(tgt_doc, target_file)
@@ -216,10 +212,7 @@ def write_atomically(path: Path, text: str) -> None:
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
 
 
@@ -298,12 +291,8 @@ def _promote_values(name: str, src: CommentedMap, tgt: CommentedMap, keys: list[
             continue
         if t_entry is None:
             if t_values is None:
-                t_values = CommentedSeq()
-                tgt["values"] = t_values
-            entry = CommentedMap()
-            entry["key"] = key
-            entry["value"] = copy.deepcopy(new)
-            t_values.append(entry)
+                tgt["values"] = t_values = CommentedSeq()
+            t_values.append(CommentedMap([("key", key), ("value", copy.deepcopy(new))]))
             changes.append(Change(name, f"values.{key}", None, _plain(new)))
         elif t_entry.get("value") != new:
             old = t_entry.get("value")
@@ -324,8 +313,7 @@ def _read(path: Path, env: str) -> str:
 
 
 def _load(path: Path, env: str) -> Any:
-    text = _read(path, env)
-    return YAML(typ="rt").load(text) or CommentedMap()
+    return YAML(typ="rt").load(_read(path, env)) or CommentedMap()
 
 
 def _round_trip_yaml(text: str) -> YAML:
@@ -359,9 +347,13 @@ def _dump(yaml: YAML, doc: Any) -> str:
     return buf.getvalue()
 
 
-def _charts(doc: Any, path: Path) -> list[Any]:
+def _config(doc: Any, key: str) -> Any:
     config = doc.get(CONFIG_KEY) if isinstance(doc, dict) else None
-    charts = config.get(CHARTS_KEY) if isinstance(config, dict) else None
+    return config.get(key) if isinstance(config, dict) else None
+
+
+def _charts(doc: Any, path: Path) -> list[Any]:
+    charts = _config(doc, CHARTS_KEY)
     if charts is None:
         return []
     if not isinstance(charts, list):
@@ -371,8 +363,7 @@ def _charts(doc: Any, path: Path) -> list[Any]:
 
 def _promotable_values(doc: Any, path: Path) -> dict[str, list[str]]:
     """`helmlife:promotable_values: [demo-app.image.tag, ...]` grouped by chart name."""
-    config = doc.get(CONFIG_KEY) if isinstance(doc, dict) else None
-    raw = config.get(PROMOTABLE_KEY) if isinstance(config, dict) else None
+    raw = _config(doc, PROMOTABLE_KEY)
     if raw is None:
         return {}
     if not isinstance(raw, list):
@@ -402,11 +393,9 @@ def _is_versioned_path(path: str) -> bool:
 
 
 def _is_secret(entry: dict[str, Any]) -> bool:
-    return bool(entry.get("secret")) or entry.get("secret_config") is not None or _is_secure(entry.get("value"))
-
-
-def _is_secure(value: Any) -> bool:
-    return isinstance(value, dict) and "secure" in value
+    value = entry.get("value")
+    return bool(entry.get("secret")) or entry.get("secret_config") is not None or (
+        isinstance(value, dict) and "secure" in value)
 
 
 def _plain(value: Any) -> Any:
@@ -425,7 +414,7 @@ def _like(old: Any, new: Any) -> Any:
     if isinstance(new, str) and isinstance(old, ScalarString):
         return type(old)(str(new))
     if isinstance(new, ScalarString):
-        return str(new) if old is not None and isinstance(old, str) else new
+        return str(new) if isinstance(old, str) else new
     return new
 
 

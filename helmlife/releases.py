@@ -96,8 +96,7 @@ class Revision:
 
 def revisions(api: client.ApiClient, name: str, namespace: str) -> list[Revision]:
     """Every revision Helm stores for the release, oldest first ([] when it has none)."""
-    secrets = client.CoreV1Api(api).list_namespaced_secret(
-        namespace, label_selector=f"owner=helm,name={name}").items
+    secrets = client.CoreV1Api(api).list_namespaced_secret(namespace, label_selector=f"owner=helm,name={name}").items
     found = [Revision(int(labels.get("version", 0)), labels.get("status", ""), s.metadata.creation_timestamp)
              for s in secrets for labels in [s.metadata.labels or {}]]
     return sorted(found, key=lambda r: r.revision)

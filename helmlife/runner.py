@@ -16,8 +16,7 @@ LOCAL_PASSPHRASE = "helmlife-local-dev"  # only for the file backend under .tool
 
 
 def project_root(start: Path | None = None) -> Path:
-    env = os.environ.get("HELMLIFE_ROOT")
-    if env:
+    if env := os.environ.get("HELMLIFE_ROOT"):
         return Path(env).resolve()
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
@@ -69,9 +68,8 @@ def tool_env(root: Path, tools: Path | None = None) -> dict[str, str]:
     return env
 
 
-def select_stack(
-    name: str, root: Path | None = None, *, tools: Path | None = None, extra_env: dict[str, str] | None = None
-) -> auto.Stack:
+def select_stack(name: str, root: Path | None = None, *, tools: Path | None = None,
+                 extra_env: dict[str, str] | None = None) -> auto.Stack:
     """Stack `name` of the project at `root` (created if new); its operations run the CLI there."""
     root = root or project_root()
     tools = tools or root / ".tools"

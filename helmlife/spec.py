@@ -10,17 +10,8 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Union
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -135,9 +126,7 @@ class RepoChart(_Model):
 
 
 def _chart_kind(v: Any) -> str:
-    if isinstance(v, (LocalChart, RepoChart)):
-        return "local" if isinstance(v, LocalChart) else "repo"
-    return "repo" if isinstance(v, dict) and "repo" in v else "local"
+    return "repo" if isinstance(v, RepoChart) or (isinstance(v, dict) and "repo" in v) else "local"
 
 
 class ValueSetting(_Model):
@@ -148,8 +137,7 @@ class ValueSetting(_Model):
     secret: bool = Field(default=False, description="Keep this value encrypted in state and out of logs.")
     secret_config: str | None = Field(
         default=None,
-        description="Take the value from this secret stack config key (pulumi config set --secret KEY ...).",
-    )
+        description="Take the value from this secret stack config key (pulumi config set --secret KEY ...).")
 
     @model_validator(mode="after")
     def _secret_source(self) -> "ValueSetting":
@@ -199,8 +187,7 @@ class ChartSpec(_Model):
     create_namespace: bool = False
     delete_namespace: NamespaceDeletion = Field(
         default=NamespaceDeletion.never,
-        description="if_created_and_empty: destroy deletes the namespace when helmlife created it and it is empty.",
-    )
+        description="if_created_and_empty: destroy deletes the namespace when helmlife created it and it is empty.")
     action: Action = Action.deploy
     atomic: bool = True
     force_upgrade: bool = False
@@ -218,27 +205,22 @@ class ChartSpec(_Model):
         description="skip: leave existing CRDs as they are, as Helm does; apply: server-side-apply the chart's CRDs "
                     "whenever they change, before helm runs.")
     force_crd_deletion: bool = Field(
-        default=False, description="Delete CRDs on destroy even while custom resources of them still exist."
-    )
+        default=False, description="Delete CRDs on destroy even while custom resources of them still exist.")
     adopt: list[str] = Field(
         default_factory=list,
-        description="Live objects (Kind/name or Kind/namespace/name) to hand over to Helm before install.",
-    )
+        description="Live objects (Kind/name or Kind/namespace/name) to hand over to Helm before install.")
     http_checks: list[HttpCheck] = Field(default_factory=list)
     validate_workloads: bool = Field(default=True, description="Wait for the release's workloads to be Ready.")
     depends_on: list[str] = Field(
         default_factory=list,
-        description="Charts (by name, in the same stack) whose validate step must pass before this chart's steps run.",
-    )
+        description="Charts (by name, in the same stack) whose validate step must pass before this chart's steps run.")
 
     @field_validator("name")
     @classmethod
     def _release_name(cls, v: str) -> str:
         if len(v) > 53 or not DNS1123_LABEL.match(v):
-            raise ValueError(
-                f"{v!r} is not a valid release name; use at most 53 lowercase letters, digits and '-', "
-                "starting and ending with a letter or digit"
-            )
+            raise ValueError(f"{v!r} is not a valid release name; use at most 53 lowercase letters, digits and '-', "
+                             "starting and ending with a letter or digit")
         return v
 
     @field_validator("chart", mode="before")
@@ -346,9 +328,8 @@ def semver_key(version: str) -> tuple[int, int, int, tuple[Any, ...]]:
     if not m:
         raise ValueError(f"{version!r} is not semver")
     pre = m.group(4)
-    pre_key: tuple[Any, ...] = (1,) if pre is None else (0,) + tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")
-    )
+    pre_key: tuple[Any, ...] = (1,) if pre is None else (
+        0, *((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")))
     return int(m.group(1)), int(m.group(2)), int(m.group(3)), pre_key
 
 

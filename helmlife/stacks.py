@@ -32,8 +32,8 @@ class StackConfig(BaseModel):
         for i, c in enumerate(v):
             if not c.get("name"):
                 raise ValueError(f"entry {i} has no name; every chart needs `name`")
-        names = [c.get("name") for c in v if isinstance(c, dict)]
-        dupes = sorted({n for n in names if names.count(n) > 1 and n})
+        names = [c["name"] for c in v]
+        dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"chart names must be unique in a stack; repeated: {', '.join(dupes)}")
         return v
@@ -57,8 +57,7 @@ def expand_env(text: str, env: Mapping[str, str]) -> str:
 
     def one(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
-        value = env.get(name)
-        if value:
+        if value := env.get(name):
             return value
         if default is not None:
             return default
@@ -181,10 +180,9 @@ def read_kubeconfig(cfg: StackConfig, project_dir: Path, env_path: str | None, o
     path = override or cfg.kubeconfig_path or env_path
     if not path:
         raise StackConfigError("no cluster configured: set helmlife:kubeconfig_path in the stack or KUBECONFIG")
-    p = Path(path) if Path(path).is_absolute() else project_dir / path
+    p = project_dir / path  # an absolute path stays itself
     try:
         return p.read_text()
     except OSError as err:
-        raise StackConfigError(
-            f"helmlife:kubeconfig_path: cannot read {p} ({err.strerror}); start the cluster (scripts/cluster up) or fix the path"
-        ) from None
+        raise StackConfigError(f"helmlife:kubeconfig_path: cannot read {p} ({err.strerror}); "
+                               "start the cluster (scripts/cluster up) or fix the path") from None

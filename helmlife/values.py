@@ -50,13 +50,11 @@ def load_yaml_document(text: str, origin: str) -> dict[str, Any]:
 
 
 def resolve_path(path: str, base_dir: Path | None) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() or base_dir is None else base_dir / p
+    return Path(path) if base_dir is None else base_dir / path  # an absolute path stays itself
 
 
-def merge_values(
-    files: Iterable[tuple[str, str]], inline: Iterable[str], settings: Iterable[ValueSetting]
-) -> dict[str, Any]:
+def merge_values(files: Iterable[tuple[str, str]], inline: Iterable[str],
+                 settings: Iterable[ValueSetting]) -> dict[str, Any]:
     """Merge (origin, text) files, inline YAML strings and dotted settings, later wins."""
     merged: dict[str, Any] = {}
     for origin, text in files:
@@ -75,19 +73,16 @@ def read_values_files(spec: ChartSpec, base_dir: Path | None) -> list[tuple[str,
         try:
             out.append((f"values_files[{i}] ({path})", resolved.read_text()))
         except OSError as err:
-            raise ValueError(
-                f"values_files[{i}]: cannot read {path!r} ({err.strerror}); fix the path or remove the entry"
-            ) from None
+            raise ValueError(f"values_files[{i}]: cannot read {path!r} ({err.strerror}); "
+                             "fix the path or remove the entry") from None
     return out
 
 
 def split_values(spec: ChartSpec, base_dir: Path | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """(public, secret) values: secret settings are kept apart so they can be encrypted in state."""
-    public = merge_values(
-        read_values_files(spec, base_dir), spec.yaml_files_content, [v for v in spec.values if not v.secret]
-    )
+    public = merge_values(read_values_files(spec, base_dir), spec.yaml_files_content,
+                          [v for v in spec.values if not v.secret])
     secret: dict[str, Any] = {}
-    for setting in spec.values:
-        if setting.secret:
-            set_dotted(secret, setting.key, setting.value)
+    for setting in (v for v in spec.values if v.secret):
+        set_dotted(secret, setting.key, setting.value)
     return public, secret

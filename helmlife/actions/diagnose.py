@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
-
 from .. import kube, releases
 from ..k8s import client
 

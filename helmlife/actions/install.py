@@ -9,6 +9,7 @@ has now; then the user's on_deploy_failure hooks run (and may ask for another at
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,7 @@ def helm_upgrade(inputs: "Inputs") -> dict[str, Any]:
     return inputs.helm.upgrade_install(
         spec.name, spec.namespace, chart_source.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values],
         atomic=spec.atomic, wait=spec.wait, timeout=spec.timeout, force=spec.force_upgrade,
-        dry_run=spec.dry_run, create_namespace=spec.create_namespace,
-    )
+        dry_run=spec.dry_run, create_namespace=spec.create_namespace)
 
 
 def sample_interval(timeout: float) -> float:
@@ -40,8 +40,7 @@ def sample_interval(timeout: float) -> float:
 def install(inputs: "Inputs") -> dict[str, Any]:
     """helm's JSON description of the deployed release, or a RuntimeError that explains."""
     spec = inputs.spec
-    attempt = 1
-    while True:
+    for attempt in itertools.count(1):
         started = datetime.now(timezone.utc).replace(microsecond=0)
         # Readiness only matters when helm waits for it; a dry run creates nothing to watch.
         watch = (diagnose.ReadinessWatch(inputs.api, inputs.namespace, inputs.release,
@@ -62,4 +61,3 @@ def install(inputs: "Inputs") -> dict[str, Any]:
                     f"{diagnose.after_failure(inputs.api, inputs.namespace, inputs.release)}"
                 ) from None
             time.sleep(retry)
-            attempt += 1

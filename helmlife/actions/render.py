@@ -98,10 +98,9 @@ def _render(inputs: "ChartInputs") -> str:
     chart, values = chart_source.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values]
     try:
         try:
-            return inputs.helm.upgrade_install(
-                spec.name, spec.namespace, chart, values, atomic=False, wait=False, timeout=spec.timeout,
-                force=False, dry_run=True, create_namespace=True,
-            ).get("manifest") or ""
+            return inputs.helm.upgrade_install(spec.name, spec.namespace, chart, values, atomic=False, wait=False,
+                                               timeout=spec.timeout, force=False, dry_run=True,
+                                               create_namespace=True).get("manifest") or ""
         except HelmError as err:
             if not (adopted_conflict(err.stderr, spec.adopt, spec.namespace)
                     or any(reason in err.stderr for reason in TEMPLATE_INSTEAD)):

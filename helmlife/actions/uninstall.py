@@ -51,8 +51,6 @@ def uninstall(inputs: "StepInputs", owned_crds: Iterable[str] = ()) -> None:
     spec = inputs.spec
     if spec.dry_run:
         return
-    if not spec.force_crd_deletion:
-        left = crds_at_risk(inputs.api, spec.name, spec.namespace, owned_crds)
-        if left:
-            raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
+    if not spec.force_crd_deletion and (left := crds_at_risk(inputs.api, spec.name, spec.namespace, owned_crds)):
+        raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
     inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
