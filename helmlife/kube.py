@@ -59,7 +59,7 @@ def manifest_objects(manifest: str, default_namespace: str, *, uninstalled_only:
     annotated `helm.sh/resource-policy: keep`. Parsed as helm parses it (`helm_yaml`)."""
     refs = []
     for doc in helm_yaml.load_all(manifest or ""):
-        if isinstance(doc, dict) and doc.get("kind") and doc.get("metadata", {}).get("name"):
+        if isinstance(doc, dict) and doc.get("kind") and (doc.get("metadata") or {}).get("name"):
             meta = doc["metadata"]
             if uninstalled_only and (meta.get("annotations") or {}).get(HELM_RESOURCE_POLICY) == "keep":
                 continue

@@ -105,3 +105,10 @@ metadata: {name: default}
     assert [str(r) for r in manifest_objects(manifest, "ns")] == [
         "CustomResourceDefinition/ns/gizmos.x.io", "CustomResourceDefinition/ns/kept.x.io", "Gizmo/ns/default"]
     assert [r.name for r in manifest_objects(manifest, "ns", uninstalled_only=True)] == ["gizmos.x.io", "default"]
+
+
+def test_a_document_with_null_metadata_is_not_an_object() -> None:
+    from helmlife.kube import manifest_objects
+
+    manifest = "kind: ConfigMap\nmetadata:\n---\nkind: ConfigMap\nmetadata:\n  name: kept\n"
+    assert [r.name for r in manifest_objects(manifest, "ns")] == ["kept"]
