@@ -33,7 +33,7 @@ from .values import split_values
 
 TYPE_TOKEN = "helmlife:index:LifecycleChart"
 STEP_MODULE = "helmlife"  # step resources are typed pulumi-python:dynamic/helmlife:<StepType>
-SECRET_INPUTS = ("kubeconfig", "secret_values", "values_digest", "repo_auth")
+SECRET_INPUTS = ("secret_values", "values_digest", "repo_auth")  # the kubeconfig is the cluster provider's
 _clusters: dict[tuple[int, Any, str | None], pulumi.ProviderResource] = {}
 
 

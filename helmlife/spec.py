@@ -12,6 +12,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidationInfo,
                       field_validator, model_validator)
+from pydantic_core import to_jsonable_python
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -372,10 +373,7 @@ def parse_spec(data: dict[str, Any] | ChartSpec, where: str | None = None) -> Ch
         raise SpecError(format_validation_error(err, label)) from None
 
 
-
 def _field_defaults() -> dict[str, Any]:
-    from pydantic_core import to_jsonable_python
-
     return {name: to_jsonable_python(f.get_default(call_default_factory=True))
             for name, f in ChartSpec.model_fields.items() if not f.is_required()}
 

@@ -58,9 +58,9 @@ def normalize(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
     spec = out.get("spec")
     if isinstance(spec, dict):
         out["spec"] = spec = full_doc(spec)
-    if isinstance(spec, dict) and not contains_unknown(spec):
         try:
-            out["spec"] = ChartSpec.model_validate(spec).model_dump(mode="json")
+            if not contains_unknown(spec):
+                out["spec"] = ChartSpec.model_validate(spec).model_dump(mode="json")
         except ValidationError:
             pass  # check() reports it with the field named
     return out
