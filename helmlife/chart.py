@@ -1,60 +1,45 @@
 """LifecycleChart: one Helm release and its lifecycle as a Pulumi component.
 
-The lifecycle of the Qovery `HelmChart` trait becomes a resource graph, built from the step
-table in `helmlife.steps`:
+The release is a real `kubernetes.helm.v3.Release` (pulumi-kubernetes), on the chart's
+`kubernetes.Provider`. The lifecycle of the Qovery `HelmChart` trait is three dynamic-provider
+steps around it, built from the step table in `helmlife.steps`:
 
-    check_prerequisites -> pre_exec -> crd_cleanup -> release -> post_exec -> validate
+    pre_exec -> crd_cleanup -> Release -> validate
 
-Pulumi creates along the dependencies and deletes against them, so `pulumi up` runs the
-steps in that order and `pulumi destroy` undoes them in reverse: the release is uninstalled
-before its CRDs are removed. Each step is a resource, so `pulumi preview` lists which steps
-will run and the changed inputs say why.
+Pulumi creates along the dependencies and deletes against them: `up` runs them in that order,
+`destroy` in reverse (validate refuses first while CRDs about to go hold custom resources; the
+Release is uninstalled before crd_cleanup removes the CRDs; teardown hooks come last).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 import types
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pulumi.dynamic import Resource
 
-from . import chart_source, crds, kube, release_args, releases
+from . import chart_source, cluster, crds, kube, release_args, releases
+from .actions import diagnose
 from .actions.uninstall import crds_at_risk, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
-from .hooks import Hooks, hook_ref
+from .hooks import HookContext, Hooks, hook_ref, run_failure_hooks, step_logger
 from .spec import Action, ChartSpec, RepoChart, SpecError, compact_doc, parse_spec
-from .steps import CLUSTER_CONFIG, HOOK_EVENTS, LIFECYCLE, StepDef
-from .steps.base import StepProvider
+from .steps import HOOK_EVENTS, LIFECYCLE, RELEASE, StepDef
+from .steps.base import HIDDEN, StepProvider
 from .values import split_values
 
 TYPE_TOKEN = "helmlife:index:LifecycleChart"
 STEP_MODULE = "helmlife"  # step resources are typed pulumi-python:dynamic/helmlife:<StepType>
-SECRET_INPUTS = ("secret_values", "values_digest", "repo_auth")  # the kubeconfig is the cluster provider's
-_clusters: dict[tuple[int, Any, str | None], pulumi.ProviderResource] = {}
-
-
-def cluster_provider(kubeconfig: pulumi.Input[str], kube_context: str | None) -> pulumi.ProviderResource:
-    """The provider every step of one cluster runs in, holding its credentials.
-
-    Pulumi writes the whole state at every step operation, so a kubeconfig copied into each
-    step's inputs and outputs (twelve copies per chart) made every checkpoint, and every
-    `up`, slower with the stack's size (docs/benchmark.md). As with pulumi-kubernetes'
-    `Provider`, the credentials are recorded once per cluster, and destroy configures the
-    provider from that record.
-    """
-    monitor = id(pulumi.runtime.settings.get_monitor())  # one registry per program run (and per mock test)
-    key = (monitor, kubeconfig if isinstance(kubeconfig, str) else id(kubeconfig), kube_context)
-    if key not in _clusters:
-        taken = {k for k in _clusters if k[0] == monitor}
-        name = "helmlife-cluster" + (f"-{len(taken) + 1}" if taken else "")
-        config = {CLUSTER_CONFIG["kubeconfig"]: pulumi.Output.secret(kubeconfig),
-                  CLUSTER_CONFIG["kube_context"]: kube_context or ""}
-        _clusters[key] = pulumi.ProviderResource("pulumi-python", name, config)
-    return _clusters[key]
+SECRET_INPUTS = ("secret_values", "values_digest", "repo_auth")
+# The helm-driven release step of helmlife 0.1 and 0.2, whose state the Release takes over.
+OLD_RELEASE_TYPE = f"pulumi-python:dynamic/{STEP_MODULE}:Release"
 
 
 class _StepResource(Resource):
@@ -65,8 +50,13 @@ class _StepResource(Resource):
         outs = {k: None for k in step.outputs}
         # Steps echo their inputs as outputs (delete only sees outputs); the engine must keep
         # the secret ones encrypted there too, since a dynamic provider cannot mark them itself.
-        secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS))
-        super().__init__(StepProvider(step.name), name, {**outs, **props}, pulumi.ResourceOptions.merge(opts, secret))
+        secret = pulumi.ResourceOptions(additional_secret_outputs=[HIDDEN + k for k in SECRET_INPUTS])
+        recorded = {k if k in step.shown else HIDDEN + k: v for k, v in {**outs, **props}.items()}
+        super().__init__(StepProvider(step.name), name, recorded, pulumi.ResourceOptions.merge(opts, secret))
+
+    def out(self, key: str) -> pulumi.Output[Any]:
+        """An output by its model name (bookkeeping is recorded `__`-prefixed)."""
+        return getattr(self, key) if key in self.__dict__ else getattr(self, HIDDEN + key)
 
 
 STEP_RESOURCES: dict[str, type[_StepResource]] = {
@@ -87,36 +77,21 @@ def _aliases(step: StepDef, chart: str) -> list[pulumi.Alias]:
     return [pulumi.Alias(name=f"{chart}-{old_name}", type_=f"pulumi-python:dynamic/{STEP_MODULE}:{old_type}")]
 
 
-def _error_hook_opts(release: str) -> pulumi.ResourceOptions:
-    """Pulumi's ErrorHook on the release: the engine tells the program which operation failed.
-
-    The step itself already put the cluster's events and pod states into the error and ran
-    the user's on_deploy_failure hooks (which may retry within their bound), so the engine
-    is told not to retry again: a failed deploy fails `pulumi up` once, clearly.
-    """
-
-    def on_error(args: pulumi.ErrorHookArgs) -> bool:
-        pulumi.log.warn(
-            f"on_deploy_failure: {args.failed_operation} of release {release} failed "
-            f"({len(args.errors)} error(s)); events and pod states are in the error below"
-        )
-        return False
-
-    return pulumi.ResourceOptions(hooks=pulumi.ResourceHookBinding(
-        on_error=[pulumi.ErrorHook(f"helmlife-{release}-on-deploy-failure", on_error)]))
-
-
 class LifecycleChart(pulumi.ComponentResource):
     """A Helm release with hooks, ordered steps and CRD cleanup.
 
-    `spec` is a `ChartSpec` (or its dict), or the `ReleaseArgs` of a `kubernetes.helm.v3.Release`
-    being migrated (docs/design.md, "Migrating from kubernetes.helm.v3.Release").
+    `spec` is a `ChartSpec` (or its dict), or a `kubernetes.helm.v3.ReleaseArgs`, which then goes
+    to the Release unchanged (every field works as on a bare Release) while the steps read the
+    chart, values, name and namespace from it.
+
+    The cluster is the kubernetes provider in `opts` (`provider=` or `providers=`, or a parent's),
+    else the default kubernetes provider; `kubeconfig=`/`kube_context=` make one per cluster.
 
     Subclass it and override a hook method (`check_prerequisites`, `pre_exec`,
     `on_deploy_failure`, `post_exec`, `validate`, `teardown`; each takes a `HookContext` and
     may return a dict to add to the payload), or pass `hooks=` a `Hooks` set built with
-    decorators. Both run; methods first. Hook methods run inside the step's provider, where
-    `self.spec` is the only attribute.
+    decorators. Both run; methods first. Hook methods run inside the step's provider (and
+    on_deploy_failure in the program), where `self.spec` is the only attribute.
     """
 
     spec: ChartSpec
@@ -126,65 +101,203 @@ class LifecycleChart(pulumi.ComponentResource):
         name: str,
         spec: ChartSpec | Mapping[str, Any] | Any,
         *,
-        kubeconfig: pulumi.Input[str],
+        kubeconfig: pulumi.Input[str] | None = None,
         kube_context: str | None = None,
         hooks: Hooks | None = None,
         project_dir: str | os.PathLike[str] | None = None,
         depends_on: Sequence["LifecycleChart"] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        if kubeconfig is not None:
+            provider = cluster.kubernetes_provider(kubeconfig, kube_context)
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[provider]))
         super().__init__(TYPE_TOKEN, name, {}, opts)
-        if not isinstance(spec, (ChartSpec, Mapping)):  # kubernetes.helm.v3.ReleaseArgs: a migration
+        self.release_args: k8s.helm.v3.ReleaseArgs | None = None
+        if isinstance(spec, k8s.helm.v3.ReleaseArgs):
+            self.release_args = spec
+            spec = release_args.to_spec(spec, name)
+        elif not isinstance(spec, (ChartSpec, Mapping)):
             spec = release_args.to_spec(spec, name)
         self.spec = parse_spec(dict(spec) if isinstance(spec, Mapping) else spec, where=f"chart {name!r}")
+        self.access = cluster.access_of(self)
         self.waits_for = self._dependencies(depends_on)
         user_hooks = hooks or Hooks()
-        refs = {event: self._method_refs(event) + user_hooks.refs(event) for event in HOOK_EVENTS}
+        self.hook_refs = {event: self._method_refs(event) + user_hooks.refs(event) for event in HOOK_EVENTS}
         self.steps: dict[str, _StepResource] = {}
-        self.step_dependencies: dict[str, list[str]] = {}
-        self.release: _StepResource | None = None
+        self.release: k8s.helm.v3.Release | None = None
         outputs: dict[str, Any] = {"action": self.spec.action.value}
         base = Path(project_dir) if project_dir else Path.cwd()
+        self._live = self._helm_record()
         if self.spec.action is Action.destroy and pulumi.runtime.is_dry_run():
-            pulumi.Output.from_input(kubeconfig).apply(lambda kc: self._refuse_destroy(base, kc, kube_context))
+            self._refuse_destroy(base)
         if self.spec.action is not Action.destroy:
             # With action destroy there are no steps: the engine deletes the previous ones in
-            # reverse order (uninstall, then CRDs) and the component stays.
-            self._build(name, base, kubeconfig, kube_context, refs)
-            self.release = self.steps["release"]
-            self.revision = self.release.revision  # type: ignore[attr-defined]
-            self.status = self.release.status  # type: ignore[attr-defined]
-            self.owned_crds = self.steps["crd_cleanup"].owned_crds  # type: ignore[attr-defined]
-            outputs.update(revision=self.revision, status=self.status, chart_version=self._facts["chart_version"],
-                           owned_crds=self.owned_crds,
-                           checks_passed=self.steps["validate"].checks_passed)  # type: ignore[attr-defined]
+            # reverse order (validate's refusal, uninstall, CRDs, teardown) and the component stays.
+            self._build(name, base)
+            self.owned_crds = self.steps["crd_cleanup"].out("owned_crds")
+            outputs.update(chart_version=self._facts["chart_version"], owned_crds=self.owned_crds,
+                           checks_passed=self.steps["validate"].out("checks_passed"))
+            if self.release is not None:
+                self.revision = self.release.status.revision
+                self.status = self.release.status.status
+                outputs.update(revision=self.revision, status=self.status)
         self.register_outputs(outputs)
 
-    def _build(self, name: str, base: Path, kubeconfig: pulumi.Input[str], kube_context: str | None,
-               refs: dict[str, list[str]]) -> None:
+    # --- the graph ----------------------------------------------------------------------------
+
+    def _build(self, name: str, base: Path) -> None:
         self._facts = facts = self._chart_facts(base)
         common: dict[str, Any] = {
             "spec": compact_doc(self.spec.public_doc()),
             "project_dir": str(base),
             "chart_version": facts["chart_version"],
         }
-        cluster = cluster_provider(kubeconfig, kube_context)
+        steps_provider = cluster.steps_provider(self.access)
         chart = self.spec.chart
         if isinstance(chart, RepoChart) and (chart.password is not None or chart.ca is not None):
             common["repo_auth"] = pulumi.Output.secret({"password": chart.password, "ca": chart.ca})
         for step in LIFECYCLE:
+            if RELEASE in step.after:
+                self._build_release(name, base)
             props = {
                 **common,
-                "hooks": {e: refs[e] for e in step.hooks if refs[e]},
+                "hooks": {e: self.hook_refs[e] for e in step.hooks if self.hook_refs[e]},
                 **{f: facts[f] for f in step.facts},
-                **{key: getattr(self.steps[src.split(".")[0]], src.split(".")[1]) for key, src in step.wires.items()},
+                **{key: self._wire(src) for key, src in step.wires.items()},
             }
-            after = [self.steps[a] for a in step.after] or [c.steps["validate"] for c in self.waits_for]
-            opts = pulumi.ResourceOptions(parent=self, depends_on=after, aliases=_aliases(step, name), provider=cluster)
-            if "on_deploy_failure" in step.hooks:
-                opts = pulumi.ResourceOptions.merge(opts, _error_hook_opts(self.spec.name))
+            after: list[pulumi.Resource] = [self.steps[a] if a != RELEASE else self.release or self.steps["pre_exec"]
+                                            for a in step.after]
+            after = after or [c.steps["validate"] for c in self.waits_for]
+            opts = pulumi.ResourceOptions(parent=self, depends_on=after, aliases=_aliases(step, name),
+                                          provider=steps_provider)
             self.steps[step.name] = STEP_RESOURCES[step.name](step, f"{name}-{step.suffix}", props, opts)
-            self.step_dependencies[step.name] = list(step.after)
+
+    def _wire(self, src: str) -> Any:
+        owner, key = src.split(".", 1)
+        if owner == RELEASE:
+            return self.release.status.revision if self.release is not None and key == "revision" else None
+        return self.steps[owner].out(key)
+
+    def _build_release(self, name: str, base: Path) -> None:
+        """The Release, after pre_exec and crd_cleanup. Not declared while the action is skip
+        or dry_run and Helm has no release: there is nothing to leave as it is."""
+        spec, pre = self.spec, self.steps["pre_exec"]
+        leave = spec.action is Action.skip or spec.dry_run
+        if leave and not self._live:
+            return
+        args = self.release_args or release_args.from_spec(spec, base, self._facts["values"], self._secret_values(),
+                                                           rollout=pre.out("rollout"))
+        opts = pulumi.ResourceOptions(
+            parent=self,
+            depends_on=[pre, self.steps["crd_cleanup"]],
+            # A breaking-version reinstall: pre_exec counts them; a new count replaces the Release,
+            # uninstalling before installing again.
+            replacement_trigger=pre.out("reinstall_key"),
+            delete_before_replace=True,
+            # The state of helmlife 0.2's helm-driven release step, rewritten by a refresh in the
+            # Release's shape (steps/retired.py): taken over as it is, no helm call.
+            aliases=[pulumi.Alias(name=f"{name}-release", type_=OLD_RELEASE_TYPE)],
+            # A release Helm already has and the stack does not (state lost, an interrupted
+            # install): adopted, not installed again. Ignored once the Release is in the state.
+            import_=f"{spec.namespace}/{spec.name}" if self._live else None,
+            ignore_changes=["*"] if leave else None,
+            hooks=pulumi.ResourceHookBinding(on_error=[self._on_deploy_failure()]),
+        )
+        self.release = k8s.helm.v3.Release(name, args, opts)
+        if not leave and spec.wait and not pulumi.runtime.is_dry_run():
+            self._watch_readiness(pre, self.steps["crd_cleanup"])
+
+    def _secret_values(self) -> dict[str, Any]:
+        """Secret values for the Release: every leaf a secret Output, so its state encrypts them."""
+        def secret(node: Any) -> Any:
+            if isinstance(node, dict):
+                return {k: secret(v) for k, v in node.items()}
+            return pulumi.Output.secret(node)
+        return secret(self._facts["secret_value_inputs"])
+
+    def _helm_record(self) -> bool:
+        """Whether Helm has a live release of this name now, asked once while the program runs
+        when the cluster's kubeconfig is known here (not an Output); False otherwise."""
+        known = self.access.known()
+        if known is None:
+            return False
+        try:
+            record = releases.latest(kube.api_client(*known), self.spec.name, self.spec.namespace)
+        except Exception as err:  # noqa: BLE001 - pre_exec's check names an unreachable cluster
+            pulumi.log.debug(f"{self.spec.name}: could not read Helm's record: {err}")
+            return False
+        return bool(record and record.live)
+
+    # --- on_deploy_failure -------------------------------------------------------------------
+
+    def _watch_readiness(self, *before: pulumi.Resource) -> None:
+        """Sample the release's readiness while the Release's helm call runs (it starts when
+        the steps before it are done), so a failure can say what was not ready although
+        `atomic` removed it; stops when the Release is done."""
+        self._watch: diagnose.ReadinessWatch | None = None
+        spec = self.spec
+
+        def start(args: list[Any]) -> None:
+            try:
+                api = kube.api_client(kube.kubeconfig_content(args[0] or None), args[1] or None)
+            except Exception as err:  # noqa: BLE001 - diagnostics must never fail a deploy
+                pulumi.log.debug(f"{spec.name}: no readiness watch: {err}")
+                return
+            self._watch = diagnose.ReadinessWatch(api, spec.namespace, spec.name,
+                                                  diagnose.sample_interval(spec.timeout_seconds))
+            self._watch.__enter__()
+
+        def stop(_: Any) -> None:
+            if self._watch is not None:
+                self._watch.__exit__(None, None, None)
+
+        pulumi.Output.all(self.access.kubeconfig, self.access.context, *[r.urn for r in before],
+                          *[getattr(r, "id") for r in before]).apply(start)
+        assert self.release is not None
+        self.release.status.apply(stop)
+
+    def _on_deploy_failure(self) -> pulumi.ErrorHook:
+        """Pulumi's ErrorHook on the Release: what the cluster showed while helm waited, the
+        namespace's events and what Helm has now, then the user's on_deploy_failure hooks, which
+        may ask for another attempt (TemporaryError)."""
+        spec, refs = self.spec, self.hook_refs["on_deploy_failure"]
+        attempts = [0]
+
+        def on_error(args: pulumi.ErrorHookArgs) -> bool:
+            attempts[0] += 1
+            watch = getattr(self, "_watch", None)
+            if watch is not None:
+                watch.__exit__(None, None, None)
+            failure = args.errors[0] if args.errors else f"{args.failed_operation} failed"
+            try:
+                known = self.access.known()
+                api = kube.api_client(*known) if known else watch._args[0] if watch else None
+            except Exception:  # noqa: BLE001
+                api = None
+            lines: list[str] = []
+            if api is not None:
+                since = getattr(watch, "started_at", None)
+                lines = diagnose.cluster_view(api, spec.namespace, spec.name, since, watch)
+            if refs and api is not None:
+                ctx = HookContext(step="on_deploy_failure", spec=spec, release=spec.name, namespace=spec.namespace,
+                                  previous_version=None, target_version=self._facts.get("chart_version"), kube=api,
+                                  log=step_logger(spec.name, "on_deploy_failure"), attempt=attempts[0],
+                                  failure=failure, diagnostics=lines)
+                retry = run_failure_hooks(refs, ctx)
+                if retry is not None:
+                    time.sleep(retry)
+                    if watch is not None:
+                        watch.restart()
+                    return True
+            detail = "\n".join(lines) or "  (no unready workloads or events found)"
+            after = diagnose.after_failure(api, spec.namespace, spec.name) if api is not None else ""
+            pulumi.log.error(f"{spec.name}: on_deploy_failure: what the cluster shows in namespace "
+                             f"{spec.namespace}:\n{detail}\n{after}", resource=self.release)
+            return False
+
+        return pulumi.ErrorHook(f"helmlife-{pulumi.get_stack()}-{self._name}-on-deploy-failure", on_error)
+
+    # --- facts and checks read while the program runs ------------------------------------------
 
     def _dependencies(self, charts: Sequence["LifecycleChart"]) -> list["LifecycleChart"]:
         """The charts whose validate step this chart's first step waits for (Flux's `dependsOn`,
@@ -203,8 +316,8 @@ class LifecycleChart(pulumi.ComponentResource):
     def _chart_facts(self, base: Path) -> dict[str, Any]:
         """Version, digest, CRDs and values, read on the deploying machine.
 
-        Problems are not raised here: check_prerequisites reports them during preview with
-        the field named, and no later step can run before it passes.
+        Problems are not raised here: pre_exec's check reports them during preview with the
+        field named, and nothing runs before it passes.
         """
         facts: dict[str, Any] = {"chart_version": None, "chart_digest": None}
         try:
@@ -217,6 +330,7 @@ class LifecycleChart(pulumi.ComponentResource):
         except ValueError:
             public, secret = {}, {}
         facts["values"] = public
+        facts["secret_value_inputs"] = secret
         facts["secret_values"] = pulumi.Output.secret(secret) if secret else {}
         facts["values_digest"] = pulumi.Output.secret(
             pulumi.Output.from_input(secret).apply(lambda s: _digest(public, s))) if secret else _digest(public, {})
@@ -229,21 +343,18 @@ class LifecycleChart(pulumi.ComponentResource):
         facts["crd_digest"] = crds.digest(found) if found is not None else facts["chart_digest"]
         return facts
 
-    def _refuse_destroy(self, base: Path, kubeconfig: str, kube_context: str | None) -> None:
-        """Preview of `action: destroy`: the release step's delete will refuse to uninstall while
-        the chart's CRDs hold custom resources; say so now, with the same message. (Removing a
-        chart from the stack, or `pulumi destroy`, runs no chart code at preview: there the
-        refusal comes at the start of the destroy, before anything is removed.)"""
-        spec = self.spec
-        if spec.force_crd_deletion or spec.dry_run:
+    def _refuse_destroy(self, base: Path) -> None:
+        """Preview of `action: destroy`: validate's delete will refuse to uninstall while the
+        chart's CRDs hold custom resources; say so now, with the same message. (Removing a chart
+        from the stack, or `pulumi destroy`, runs no chart code at preview: there the refusal
+        comes at the start of the destroy, before anything is removed.)"""
+        spec, known = self.spec, self.access.known()
+        if spec.force_crd_deletion or spec.dry_run or known is None or not self._live:
             return
         try:
-            api = kube.api_client(kubeconfig, kube_context)
-            record = releases.latest(api, spec.name, spec.namespace)
-            if record is None or not record.live:
-                return  # nothing to uninstall
+            api = kube.api_client(*known)
             try:
-                found = crds.of_chart(spec, base, split_values(spec, base)[0], Helm(kubeconfig, kube_context))
+                found = crds.of_chart(spec, base, split_values(spec, base)[0], Helm(*known))
             except (ValueError, OSError, HelmError):
                 found = None  # the chart cannot be read now: the template CRDs are still checked
             owned = spec.crds if spec.crds is not None else [c.name for c in found or []]

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import yaml
@@ -24,6 +26,28 @@ HELM_RESOURCE_POLICY = "helm.sh/resource-policy"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 T = TypeVar("T")
 X = TypeVar("X")
+
+
+def kubeconfig_content(kubeconfig: str | None) -> str:
+    """Kubeconfig text from what a kubernetes.Provider accepts: its content, a path, or nothing
+    (KUBECONFIG, else ~/.kube/config, as kubectl and the provider look)."""
+    if kubeconfig and not _is_path(kubeconfig):
+        return kubeconfig
+    path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config"
+    try:
+        return Path(path).expanduser().read_text()
+    except OSError as err:
+        raise ValueError(f"kubeconfig: cannot read {path} ({err.strerror}); give the provider a kubeconfig "
+                         "or point KUBECONFIG at one") from None
+
+
+def _is_path(text: str) -> bool:
+    if "\n" in text:
+        return False
+    try:
+        return not isinstance(yaml.safe_load(text), dict)
+    except yaml.YAMLError:
+        return True
 
 
 @functools.lru_cache(maxsize=16)

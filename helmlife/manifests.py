@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import re
 from typing import Any, Iterable, Iterator
 
@@ -135,3 +136,30 @@ def unified(old: dict[str, Any] | None, new: dict[str, Any] | None, name: str) -
     a = yaml.safe_dump(old, sort_keys=True).splitlines() if old is not None else []
     b = yaml.safe_dump(new, sort_keys=True).splitlines() if new is not None else []
     return "\n".join(difflib.unified_diff(a, b, f"a/{name}", f"b/{name}", n=2, lineterm=""))
+
+
+SHOWN_CHARS = 120  # a changed value longer than this is cut in `field_changes` (a whole config file)
+
+
+def _shown(value: Any) -> str:
+    text = "(none)" if value is None else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + f"… ({len(text)} chars)"
+
+
+def _path(parts: tuple[Any, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+
+
+def field_changes(old: Objects, new: Objects) -> dict[str, Any]:
+    """What a reviewer reads: each object added or removed, and for each changed object only its
+    changed fields, `"old → new"`, by kind/namespace/name. Objects are masked already, so a
+    changed secret reads `[secret #1] → [secret #2]`."""
+    out: dict[str, Any] = {}
+    for sign, k in changes(old, new):
+        if sign != "~":
+            out[k] = "added" if sign == "+" else "removed"
+            continue
+        before, after = dict(_leaves(old[k])), dict(_leaves(new[k]))
+        out[k] = {_path(p): f"{_shown(before.get(p))} → {_shown(after.get(p))}"
+                  for p in sorted(set(before) | set(after), key=str) if before.get(p) != after.get(p)}
+    return out

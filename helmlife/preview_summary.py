@@ -18,7 +18,9 @@ Shape of the input, as printed by `pulumi preview --json` (Pulumi v3, `display.P
      "duration": <ns>, "config": {...}}
 
 helmlife's steps are dynamic resources, whose provider reports neither `diffReasons` nor a
-`detailedDiff`, so the changed inputs are also computed here from old and new inputs. Secret
+`detailedDiff`, so the changed inputs are also computed here from old and new inputs (their
+bookkeeping keys are `__`-prefixed; read here without it). The Release is pulumi-kubernetes'
+`kubernetes:helm.sh/v3:Release`, whose detailed diff names its changed inputs. Secret
 inputs read "[secret]" on both sides and unknown values read as the engine's unknown sentinel.
 The streamed form (a list of engine events, PULUMI_ENABLE_STREAMING_JSON_PREVIEW) is accepted too.
 """
@@ -37,15 +39,19 @@ from pulumi.runtime.rpc import UNKNOWN
 from . import manifests
 from .canonical import canonical_json
 from .chart import STEP_MODULE, TYPE_TOKEN as COMPONENT_TYPE
+from .cluster import RELEASE_TOKEN
 from .spec import full_doc, semver_key
-from .steps import LIFECYCLE, RENAME, StepDef, lookup
+from .steps import LIFECYCLE, RELEASE, RENAME, RETIRED, StepDef, lookup
+from .steps.base import unwrap
 
 STEP_TYPE_PREFIX = f"pulumi-python:dynamic/{STEP_MODULE}:"
-# Step resource types (today's and helmlife 0.1's) to the step table's entries.
+# Step resource types (today's, and earlier helmlife's) to the step table's entries.
 STEP_BY_TYPE: dict[str, StepDef] = {
-    **{s.legacy[1]: s for s in LIFECYCLE if s.legacy}, **{s.type_name: s for s in LIFECYCLE}}
-STEP_ORDER = [s.name for s in LIFECYCLE]
-INTERNAL_INPUTS = frozenset({"__provider", "kubeconfig", "payload", "project_dir", "plan"})
+    **{s.type_name: s for s in RETIRED.values()}, **{s.legacy[1]: s for s in LIFECYCLE if s.legacy},
+    **{s.type_name: s for s in LIFECYCLE}}
+STEP_ORDER = [s.name for s in LIFECYCLE[:2]] + [RELEASE] + [s.name for s in LIFECYCLE[2:]]
+INTERNAL_INPUTS = frozenset({"__provider", "kubeconfig", "payload", "project_dir", "plan", "changes", "manifest",
+                             "drifted", "drift_fixes"})
 BLOCK_BUDGET = 8000  # characters of object diffs per release: a PR comment holds 65536 in all
 DIFF_LINES = 60
 # Ops that make a step run; the replacement pieces of a replace fold into "replace".
@@ -123,23 +129,27 @@ def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
             if op:
                 chart.component_op = _stronger(chart.component_op, op)
             continue
-        if not rtype.startswith(STEP_TYPE_PREFIX) or op is None:
+        if op is None:
             continue
-        step_def = STEP_BY_TYPE.get(rtype[len(STEP_TYPE_PREFIX):])
-        if step_def is None:
+        if rtype == RELEASE_TOKEN:
+            step_name, chart_name = RELEASE, _urn_name(str(new.get("parent") or old.get("parent") or "")) or name
+        elif rtype.startswith(STEP_TYPE_PREFIX) and (step_def := STEP_BY_TYPE.get(rtype[len(STEP_TYPE_PREFIX):])):
+            if step_def.name in RETIRED:
+                continue  # a step of an earlier helmlife leaving the state: nothing runs
+            step_name, chart_name = step_def.name, _chart_of(name, step_def, new.get("parent") or old.get("parent"))
+        else:
             continue
-        chart_name = _chart_of(name, step_def, new.get("parent") or old.get("parent"))
         chart = charts.setdefault(chart_name, Chart(chart_name))
-        step = chart.steps.setdefault(step_def.name, Step(step_def.name, op))
+        step = chart.steps.setdefault(step_name, Step(step_name, op))
         step.op = _stronger(step.op, op) or op
-        step.old_inputs = step.old_inputs or dict(old.get("inputs") or {})
-        step.old_outputs = step.old_outputs or dict(old.get("outputs") or {})
-        step.new_inputs = step.new_inputs or dict(new.get("inputs") or {})
+        step.old_inputs = step.old_inputs or unwrap(dict(old.get("inputs") or {}))
+        step.old_outputs = step.old_outputs or unwrap(dict(old.get("outputs") or {}))
+        step.new_inputs = step.new_inputs or unwrap(dict(new.get("inputs") or {}))
         step.reasons |= set(raw.get("diffReasons") or []) | set(raw.get("replaceReasons") or [])
         step.reasons |= {_top_key(k) for k in (raw.get("detailedDiff") or {})}
     for chart in charts.values():
         for step in chart.steps.values():
-            if step.op in ("update", "replace"):
+            if step.op in ("update", "replace") and step.name != RELEASE:
                 step.reasons |= changed_inputs(step.old_inputs, step.new_inputs)
     return charts
 
@@ -155,6 +165,8 @@ def changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
 
 def why(step: Step) -> list[str]:
     """Changed inputs that explain the step's operation: the ones its table entry reacts to."""
+    if step.name == RELEASE:  # pulumi-kubernetes names its changed inputs itself
+        return sorted(k for k in step.reasons if k not in ("__inputs", "status", "resourceNames"))
     entry = lookup(step.name)
     watched = (*entry.triggers, *entry.kept, *RENAME)
 
@@ -168,11 +180,11 @@ def why(step: Step) -> list[str]:
 def manifest_block(chart: Chart, budget: int = BLOCK_BUDGET) -> str | None:
     """One collapsible block per release: objects added (+), removed (-), changed (~), each
     change as a unified diff of the object's (masked) YAML, cut to stay within `budget`."""
-    rel = chart.steps.get("release")
-    if rel is None:
+    pre = chart.steps.get("pre_exec")
+    if pre is None:
         return None
-    old = rel.old_inputs.get("manifest") if rel.op != "create" else {}
-    new = rel.new_inputs.get("manifest") if rel.op != "delete" else {}
+    old = pre.old_inputs.get("manifest") if pre.op != "create" else {}
+    new = pre.new_inputs.get("manifest") if pre.op != "delete" else {}
     if not isinstance(old, dict) or not isinstance(new, dict):
         return None
     found = manifests.changes(old, new)
@@ -197,13 +209,14 @@ def manifest_block(chart: Chart, budget: int = BLOCK_BUDGET) -> str | None:
 
 def release_change(chart: Chart) -> str:
     """What happens to the Helm release itself, in helm's own words."""
-    rel = chart.steps.get("release")
-    plan = rel.new_inputs.get("plan") if rel is not None and rel.op in ("create", "update") else None
-    if isinstance(plan, str) and plan != UNKNOWN:
+    rel, pre = chart.steps.get(RELEASE), chart.steps.get("pre_exec")
+    plan = pre.new_inputs.get("plan") if pre is not None and pre.op in ("create", "update") else None
+    if isinstance(plan, str) and plan != UNKNOWN and rel is not None:
         return plan
     if rel is None:
         return "uninstall" if chart.component_op == "delete" else "no change"
-    old_v, new_v = _version(rel.old_inputs), _version(rel.new_inputs)
+    old_v = _version(rel.old_inputs, (pre.old_inputs if pre else {}))
+    new_v = _version(rel.new_inputs, (pre.new_inputs if pre else {}))
     if rel.op == "create":
         return f"install {new_v}"
     if rel.op == "delete":
@@ -349,8 +362,8 @@ def _top_key(path: str) -> str:
     return path[:min((i for i in (path.find("."), path.find("[")) if i > 0), default=len(path))]
 
 
-def _version(inputs: Mapping[str, Any]) -> str:
-    v = inputs.get("chart_version")
+def _version(inputs: Mapping[str, Any], step_inputs: Mapping[str, Any] | None = None) -> str:
+    v = inputs.get("version") or inputs.get("chart_version") or (step_inputs or {}).get("chart_version")
     if v is None:
         return "(unknown version)"
     if v == UNKNOWN:

@@ -44,7 +44,7 @@ def deploy_stack(
                 "namespace": spec.namespace,
                 "revision": chart.revision,
                 "status": chart.status,
-                "chart_version": chart.release.deployed_version,
+                "chart_version": chart.release.status.version,
             })
     return built
 

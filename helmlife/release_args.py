@@ -1,52 +1,130 @@
-"""Migrating from `kubernetes.helm.v3.Release`: its `ReleaseArgs` read as a ChartSpec.
+"""ChartSpec and `kubernetes.helm.v3.ReleaseArgs`, both ways.
 
-helmlife does not depend on pulumi-kubernetes: its resource plugin cannot be built here, and
-with the package installed `pulumi install` fetches that plugin. A user who migrates has it
-already and passes the same `ReleaseArgs` (and `RepositoryOptsArgs`) to `LifecycleChart`;
-fields are read by name. Options helmlife cannot honour are refused by name, not ignored.
+`from_spec`: the Release a ChartSpec declares (the ChartInfo fields mapped onto ReleaseArgs).
+`to_spec`: what the lifecycle steps need from ReleaseArgs a user hands `LifecycleChart` directly
+(chart, version, repository, values, name, namespace, flags). Those ReleaseArgs go to the Release
+unchanged, so every field works as it does on a bare Release; only these are read here.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import yaml
 
-from .spec import SpecError
+from . import chart_source
+from .spec import ChartSpec, LocalChart, RepoChart, SpecError
+from .values import deep_merge
 
 # ReleaseArgs field -> ChartSpec field, for those that carry over as they are.
 SAME = {"namespace": "namespace", "create_namespace": "create_namespace", "atomic": "atomic",
         "force_update": "force_upgrade"}
-# Fields helmlife does itself or that change nothing it does: accepted when set to these values.
-ACCEPTED = {"reset_values": (True, None), "dependency_update": (True, False, None), "description": None,
-            "max_history": None, "skip_crds": (False, None), "lint": (False, None)}
 
+
+def arguments(spec: ChartSpec, project_dir: Path, values: dict[str, Any], rollout: Any = None) -> dict[str, Any]:
+    """The Release's arguments (ReleaseArgs' names). Values are merged as helm merges `-f` files
+    (secret leaves stay secret Outputs); `reset_values`: the spec declares every value, so a
+    value set by hand is not kept by the next upgrade. The description carries pre_exec's
+    rollout token: it changes when the chart's content changes without a version bump, or when
+    `up` must correct drift, and the Release then upgrades."""
+    chart = spec.chart
+    args: dict[str, Any] = dict(
+        name=spec.name, namespace=spec.namespace, create_namespace=spec.create_namespace, atomic=spec.atomic,
+        skip_await=not spec.wait, timeout=max(1, int(spec.timeout_seconds)), force_update=spec.force_upgrade,
+        reset_values=True, values=values,
+        description=pulumi.Output.from_input(rollout).apply(description) if isinstance(rollout, pulumi.Output)
+        else description(rollout),
+    )
+    if isinstance(chart, LocalChart):
+        args["chart"] = local_chart_path(spec, project_dir)
+    elif chart.is_oci:
+        args.update(chart=f"{chart.repo}/{chart.name}", version=chart.version)
+        if chart.private:
+            args["repository_opts"] = _repository_opts(chart, project_dir, with_url=False)
+    else:
+        args.update(chart=chart.name, version=chart.version,
+                    repository_opts=_repository_opts(chart, project_dir, with_url=True))
+    return args
+
+
+def description(rollout: str | None) -> str | None:
+    return f"helmlife {rollout}" if rollout else None
+
+
+def from_spec(spec: ChartSpec, project_dir: Path, values: dict[str, Any], secret_values: dict[str, Any],
+              rollout: pulumi.Input[str] | None = None) -> k8s.helm.v3.ReleaseArgs:
+    return k8s.helm.v3.ReleaseArgs(**arguments(spec, project_dir, deep_merge(values, secret_values), rollout))
+
+
+CAMEL = {"create_namespace": "createNamespace", "skip_await": "skipAwait", "force_update": "forceUpdate",
+         "reset_values": "resetValues", "repository_opts": "repositoryOpts", "ca_file": "caFile"}
+
+
+def checked_inputs(args: dict[str, Any], version: str | None) -> dict[str, Any]:
+    """The inputs the kubernetes plugin's Check records for these arguments (its `__inputs`):
+    camelCase, zero values left out, the chart's version filled in, as its Release struct
+    serializes. What a refresh writes when the Release takes over an older step's state, so
+    the first diff finds nothing to change."""
+    def fields(struct: dict[str, Any]) -> dict[str, Any]:  # Go's omitempty: zero fields are left out
+        return {CAMEL.get(k, k): v for k, v in struct.items() if v not in (None, False, "", {}, [])}
+    out = fields(args)
+    if isinstance(opts := args.get("repository_opts"), k8s.helm.v3.RepositoryOptsArgs):
+        out["repositoryOpts"] = fields({k: getattr(opts, k) for k in ("repo", "username", "password", "ca_file")})
+    if version:
+        out["version"] = version
+    return out
+
+
+def local_chart_path(spec: ChartSpec, project_dir: Path) -> str:
+    """The chart directory as the Release gets it: relative to the project when it is inside it
+    (the kubernetes plugin runs there, and state then reads the same from every checkout), or
+    the built copy with its sub-charts when `dependencies:` are not vendored."""
+    resolved = Path(chart_source.chart_ref(spec, project_dir).path or "")
+    try:
+        return str(resolved.relative_to(project_dir.resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def _repository_opts(chart: RepoChart, project_dir: Path, *, with_url: bool) -> k8s.helm.v3.RepositoryOptsArgs:
+    ca_file: pulumi.Input[str] | None = None
+    if chart.ca_file:
+        ca_file = str(project_dir / chart.ca_file)
+    elif chart.ca is not None:
+        ca_file = pulumi.Output.from_input(chart.ca).apply(ca_bundle_file)
+    return k8s.helm.v3.RepositoryOptsArgs(
+        repo=chart.repo if with_url else None, username=chart.username,
+        password=pulumi.Output.secret(chart.password) if chart.password is not None else None, ca_file=ca_file)
+
+
+def ca_bundle_file(pem: str) -> str:
+    """A CA bundle given as content (code, stack config) as the file the kubernetes plugin reads;
+    named by its content, so the Release's input is the same at every run."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "helmlife", "ca")
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"{hashlib.sha256(pem.encode()).hexdigest()[:16]}.pem"
+    if not path.exists():
+        path.write_text(pem)
+    return str(path)
+
+
+# --- ReleaseArgs -> ChartSpec ---------------------------------------------------------------
 
 def _get(args: Any, field: str) -> Any:
     return args.get(field) if isinstance(args, dict) else getattr(args, field, None)
 
 
 def to_spec(args: Any, resource_name: str) -> dict[str, Any]:
-    """A ChartSpec document from ReleaseArgs; SpecError names what cannot carry over."""
+    """A ChartSpec document from ReleaseArgs: what pre_exec renders and the steps check."""
     problems: list[str] = []
-    handled = {"chart", "version", "repository_opts", "name", "timeout", "skip_await", "values",
-               "value_yaml_files", *SAME}
-    for field in _fields(args):
-        value = _get(args, field)
-        if field in handled or value in (None, False, [], {}):
-            continue
-        if field in ACCEPTED and (ACCEPTED[field] is None or value in ACCEPTED[field]):  # type: ignore[operator]
-            continue
-        problems.append(f"  - {field}: {value!r} is not supported by LifecycleChart; remove it "
-                        "(docs/spec.md lists what a chart spec can say)")
     spec: dict[str, Any] = {"name": _get(args, "name") or resource_name}
     spec.update({theirs: _get(args, ours) for ours, theirs in SAME.items() if _get(args, ours) is not None})
     chart, version, repo = _get(args, "chart"), _get(args, "version"), _get(args, "repository_opts")
     repo_url = _get(repo, "repo") if repo is not None else None
-    for field in ("cert_file", "key_file"):
-        if repo is not None and _get(repo, field):
-            problems.append(f"  - repository_opts.{field}: client certificates are not supported; use "
-                            "username with password_secret_config (docs/spec.md, chart sources)")
     if repo_url:
         spec["chart"] = {"repo": repo_url, "name": chart, "version": version, **_access(repo)}
     elif isinstance(chart, str) and chart.startswith("oci://"):
@@ -75,12 +153,6 @@ def _access(repo: Any) -> dict[str, Any]:
     if _get(repo, "password"):
         out["password"] = pulumi.Output.secret(_get(repo, "password"))
     return out
-
-
-def _fields(args: Any) -> list[str]:
-    if isinstance(args, dict):
-        return list(args)
-    return [f for f in dir(type(args)) if isinstance(getattr(type(args), f, None), property)]
 
 
 def _values(values: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class ReleaseRecord:
     app_version: str | None
     manifest: str
     config: dict[str, Any]
+    chart_name: str | None = None
     # When this revision was deployed (Helm's `info.last_deployed`): unlike the revision number,
     # it changes on every install, including a reinstall that starts again at revision 1.
     last_deployed: str | None = None
@@ -79,6 +80,7 @@ def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> 
         name=name, namespace=namespace, revision=int(doc.get("version", 0)),
         status=(doc.get("info") or {}).get("status", ""), chart_version=meta.get("version"),
         app_version=meta.get("appVersion"), manifest=doc.get("manifest") or "", config=doc.get("config") or {},
+        chart_name=meta.get("name"),
         last_deployed=(doc.get("info") or {}).get("last_deployed"),
     )
 

@@ -12,6 +12,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from pulumi import Output
+
 from .spec import ChartSpec, ValueSetting
 
 
@@ -22,7 +24,7 @@ def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, A
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = value if isinstance(value, Output) else copy.deepcopy(value)  # an Output is not data
     return out
 
 

@@ -1,6 +1,8 @@
-"""What helmlife does to a Helm release, one action per module (as Flux's helm-controller).
+"""What helmlife itself does to a Helm release, one action per module (as Flux's helm-controller).
 
-The `release` step composes them: `remediate` (unstick a release a dead helm left pending),
-`install` (upgrade --install, with on_deploy_failure), `uninstall`, and `diagnose` for what a
-failed attempt looked like in the cluster.
+Installing, upgrading and uninstalling are the `kubernetes.helm.v3.Release`'s. Around it:
+`render` (what Helm would apply, for preview's diff and checks), `remediate` (unstick a release a
+dead helm left pending, before the Release's helm call), `uninstall` (the refusal check while CRDs
+about to go hold custom resources, and the uninstall of a stack not yet moved to the Release),
+and `diagnose` (what a failed attempt looked like in the cluster, for on_deploy_failure).
 """

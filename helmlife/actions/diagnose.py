@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from types import TracebackType
 
 from .. import kube, releases
@@ -51,19 +51,31 @@ class ReadinessWatch:
         self._args = (api, namespace, release)
         self._interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"readiness {namespace}/{release}", daemon=True)
+        self._thread: threading.Thread | None = None
         self.unready: Sample | None = None
         self.error: Exception | None = None
         self.ended: float | None = None
+        self.started_at: datetime | None = None
 
     def __enter__(self) -> "ReadinessWatch":
+        self.started_at = datetime.now(timezone.utc).replace(microsecond=0)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"readiness {self._args[1]}/{self._args[2]}",
+                                        daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
         self._stop.set()
-        self._thread.join()
-        self.ended = time.monotonic()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            self.ended = time.monotonic()
+
+    def restart(self) -> None:
+        """Watch the next attempt (an on_deploy_failure hook asked for one)."""
+        self.unready, self.error = None, None
+        self.__enter__()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -84,6 +96,12 @@ class ReadinessWatch:
                 *(f"    {line}" for line in self.unready.lines)]
 
 
+def sample_interval(timeout: float) -> float:
+    """Often enough to catch pods before a rollback removes them, rarely enough for a shared
+    API server: a twentieth of helm's timeout, between 1 and 5 seconds."""
+    return min(5.0, max(1.0, timeout / 20))
+
+
 def after_failure(api: client.ApiClient, namespace: str, release: str) -> str:
     """What Helm has now, after a failed attempt (and helm's own rollback, with atomic)."""
     try:
@@ -96,7 +114,7 @@ def after_failure(api: client.ApiClient, namespace: str, release: str) -> str:
             "the stack records it at the next `pulumi up` (or `pulumi refresh`)")
 
 
-def cluster_view(api: client.ApiClient, namespace: str, release: str, since: datetime,
+def cluster_view(api: client.ApiClient, namespace: str, release: str, since: datetime | None,
                  watch: ReadinessWatch | None = None) -> list[str]:
     """What was not ready while helm waited, what is not ready now, and the namespace's
     events since the attempt started; best effort."""

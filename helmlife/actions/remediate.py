@@ -6,7 +6,7 @@ operation (install/upgrade/rollback) is in progress") until the status changes. 
 process running helm dies (a SIGKILLed `pulumi up`, a lost CI runner, an API server that went
 away so `atomic` could not clean up), nothing ever changes it, and without this every later
 `pulumi up` fails the same way. As Flux's helm-controller does (unlock, then remediate), the
-release step calls `remediate` first:
+pre_exec step calls `remediate` before the Release runs helm:
 
 - no deployed revision (a first install that never finished): uninstall, so the install that
   follows starts clean; nothing that ever worked is lost;
@@ -27,13 +27,11 @@ from typing import TYPE_CHECKING
 
 from .. import releases
 from ..hooks import step_logger
+from ..release_state import IN_PROGRESS
 
 if TYPE_CHECKING:
-    from ..steps.release import Inputs
+    from ..steps.contract import StepInputs as Inputs
 
-# Helm's statuses while an operation holds the release; `uninstalling` too: a killed uninstall
-# (or atomic's clean-up after a failed install) stops there.
-IN_PROGRESS = (*releases.PENDING, "uninstalling")
 GRACE_SECONDS = 10.0  # slack for clocks and for helm writing its final status
 POLL_SECONDS = 2.0
 
@@ -44,7 +42,7 @@ def stuck_revision(inputs: "Inputs") -> releases.Revision | None:
     Waits (bounded by twice the spec's timeout from when the operation started) while a live
     helm might still finish or clean up; None when there is nothing to remediate.
     """
-    spec, log = inputs.spec, step_logger(inputs.release, "release")
+    spec, log = inputs.spec, step_logger(inputs.release, "pre_exec")
     patience = 2 * spec.timeout_seconds + GRACE_SECONDS
     said = False
     while True:
@@ -72,7 +70,7 @@ def remediate(inputs: "Inputs") -> str | None:
     stuck = stuck_revision(inputs)
     if stuck is None:
         return None
-    log = step_logger(inputs.release, "release")
+    log = step_logger(inputs.release, "pre_exec")
     deployed = [r.revision for r in releases.revisions(inputs.api, inputs.release, inputs.namespace)
                 if r.status == "deployed"]
     what = f"revision {stuck.revision} was left {stuck.status} by a helm that is no longer running"

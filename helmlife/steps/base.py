@@ -23,8 +23,21 @@ from pydantic import ValidationError
 from .. import provider_pool
 from ..spec import Action, ChartSpec, full_doc
 from ..unreachable import naming_cluster
-from . import CLUSTER_CONFIG, CREDENTIALS, RENAME, StepDef, lookup
+from . import CLUSTER_CONFIG, CREDENTIALS, RENAME, RETIRED, StepDef, lookup, retired
 from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown
+
+PROVIDER_KEY = "__provider"  # the dynamic provider's own property (its pickle)
+HIDDEN = "__"  # bookkeeping: recorded, diffed, never printed by Pulumi's display
+
+
+def unwrap(props: dict[str, Any]) -> dict[str, Any]:
+    """Property names as the step models use them (state written before `shown` has them bare)."""
+    return {k.removeprefix(HIDDEN) if k != PROVIDER_KEY else k: v for k, v in props.items()}
+
+
+def wrap(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
+    """Property names as recorded: what a reviewer reads bare, the rest `__`-prefixed."""
+    return {k if k in step.shown or k.startswith(HIDDEN) else HIDDEN + k: v for k, v in props.items()}
 
 # The engine's first call into the dynamic-provider process unpickles StepProvider, importing
 # this module: from here on step operations are no longer queued on the SDK's four gRPC threads.
@@ -45,7 +58,7 @@ def normalize(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
     """Props in this version's shape, whichever version wrote them, so diffs compare like
     with like: hooks by event (0.1 kept a flat list and `failure_hooks`), no empty context,
     and the spec with today's defaults filled in (steps record it without them)."""
-    out = dict(props)
+    out = unwrap(props)
     hooks = out.get("hooks")
     if isinstance(hooks, list) or "failure_hooks" in out:
         events = {step.hooks[0]: hooks} if isinstance(hooks, list) and step.hooks else {}
@@ -104,42 +117,37 @@ class StepProvider(ResourceProvider):
         # the chart's own inputs, so a preview of a new chart still renders and checks it.
         wired = {"payload", *step.wires}
         own = {k: v for k, v in props.items() if k in step.module.Inputs.model_fields and k not in wired}
-        if skipped(props) or contains_unknown(own):
+        if step.name in RETIRED or skipped(props) or contains_unknown(own):
             return CheckResult(news, [])
         try:
             known = {k: v for k, v in props.items() if not (k in wired and contains_unknown(v))}
             inputs = step.module.Inputs.model_validate({**known, "payload": {}})
         except ValidationError as err:
-            return CheckResult(news, [CheckFailure("spec", f"{step.name}: invalid inputs: {err}")])
+            return CheckResult(news, [CheckFailure("", f"{step.name}: invalid inputs: {err}")])
         problems = step.module.check(inputs)
         derived: dict[str, Any] = {}
         if not problems and step.prepare is not None:
             try:
-                derived = step.prepare(inputs, normalize(step, self._on_cluster(olds)) if olds else {})
+                with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+                    derived = step.prepare(inputs, normalize(step, self._on_cluster(olds)) if olds else {})
             except ValueError as err:
                 problems = [str(err)]
-        failures = [CheckFailure("spec", f"{inputs.release}: {step.name}: {msg}") for msg in problems]
-        return CheckResult({**news, **derived}, failures)
+        # No property named: Pulumi would print that property's whole value before the message.
+        failures = [CheckFailure("", f"{inputs.release}: {step.name}: {msg}") for msg in problems]
+        return CheckResult({**news, **wrap(step, derived)}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         step = self._def()
         old, new = normalize(step, self._on_cluster(olds)), normalize(step, self._on_cluster(news))
+        if step.name in RETIRED:
+            return DiffResult(changes=False)
         if skipped(new):
             return DiffResult(changes=False)
         if old.get("skipped"):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         changed = changed_paths(old, new, (*step.triggers, *step.kept, *CREDENTIALS, *RENAME), since=step.since)
         replaces = sorted({p.split(".")[0] for p in step.replace_on if p in changed})
-        return DiffResult(changes=bool(changed) or self._drifted(old, new), replaces=replaces,
-                          delete_before_replace=False)
-
-    def _drifted(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
-        step = self._def()
-        merged = {**old, **new}
-        if step.drift is None or contains_unknown({k: v for k, v in merged.items() if k != "payload"}):
-            return False
-        inputs, outputs = self._parse({**merged, "payload": {}})
-        return step.drift(inputs, outputs)
+        return DiffResult(changes=bool(changed), replaces=[HIDDEN + r for r in replaces], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         step = self._def()
@@ -149,45 +157,63 @@ class StepProvider(ResourceProvider):
         else:
             outs = self._run(norm, "create")
         release = norm["spec"]["name"]
-        return CreateResult(id_=f"{norm['spec']['namespace']}/{release}/{step.name}", outs={**props, **outs})
+        return CreateResult(id_=f"{norm['spec']['namespace']}/{release}/{step.name}",
+                            outs={**props, **wrap(step, outs)})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         step = self._def()
         old, new = normalize(step, self._on_cluster(olds)), normalize(step, self._on_cluster(news))
-        if old.get("skipped") or changed_paths(old, new, step.triggers, since=step.since) or self._drifted(old, new):
+        if old.get("skipped") or changed_paths(old, new, step.triggers, since=step.since):
             outs = self._run(new, "update")
         else:
-            outs = {k: olds.get(k) for k in step.outputs}
-        return UpdateResult(outs={**news, **outs, "skipped": False})
+            outs = {k: old.get(k) for k in step.outputs}
+            outs.update(self._settled(new))
+        return UpdateResult(outs={**news, **wrap(step, {**outs, "skipped": False})})
+
+    def _settled(self, props: dict[str, Any]) -> dict[str, Any]:
+        settle = getattr(self._def().module, "settle", None)
+        return settle(self._def().module.Inputs.model_validate(props)) if settle else {}
 
     def _run(self, props: dict[str, Any], operation: str) -> dict[str, Any]:
         step = self._def()
         journal(step.name, operation, props["spec"]["name"])
         inputs = step.module.Inputs.model_validate(props)
         with naming_cluster(inputs.kubeconfig, inputs.kube_context):
-            return {**step.module.run(inputs).model_dump(mode="json"), "skipped": False}
+            outs = step.module.run(inputs).model_dump(mode="json")
+        return {**outs, **self._settled(props), "skipped": False}
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """`pulumi refresh`: the step's outputs as the cluster has them now. An empty id tells
         the engine the resource is gone, so the next `up` creates it again."""
         step = self._def()
         norm = normalize(step, self._on_cluster(props))
+        if step.name == "release" and not norm.get("skipped"):  # helmlife 0.2's: rewritten as the Release's
+            inputs, outputs = self._parse(norm)
+            with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+                taken = retired.release_state(inputs, outputs)  # type: ignore[arg-type]
+            return ReadResult("", {}) if taken is None else ReadResult(*taken)
         if step.refresh is None or norm.get("skipped") or skipped(norm):
             return ReadResult(id_, props)
-        found = step.refresh(*self._parse(norm))
+        with naming_cluster(norm.get("kubeconfig") or "", norm.get("kube_context")):
+            found = step.refresh(*self._parse(norm))
         if found is None:
             return ReadResult("", {})
-        outs = {**props, **found}
+        outs = {**props, **wrap(step, found)}
         # Inputs too, so the next preview diffs (and shows) live against desired; the engine
         # keeps what was secret in the old inputs secret.
-        inputs = {k: v for k, v in outs.items() if k not in (*step.outputs, "skipped", "__provider")}
+        inputs = {k: v for k, v in outs.items() if unwrap({k: None}).popitem()[0] not in (*step.outputs, "skipped")
+                  and k != PROVIDER_KEY}
         return ReadResult(id_, outs, inputs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         step = self._def()
         norm = normalize(step, self._on_cluster(props))
         journal(step.name, "delete", (norm.get("spec") or {}).get("name"))
-        if not norm.get("skipped"):
-            inputs, outputs = self._parse(norm)
-            with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+        if norm.get("skipped"):
+            return
+        inputs, outputs = self._parse(norm)
+        with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+            if step.name in RETIRED:
+                retired.delete_retired(step.name, inputs, outputs)  # type: ignore[arg-type]
+            else:
                 step.module.delete(inputs, outputs)

@@ -43,7 +43,7 @@ class StepInputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", ignored_types=(cached_property,))
 
     spec: ChartSpec
-    kubeconfig: str = Field(repr=False)
+    kubeconfig: str = Field(default="", repr=False, validate_default=True)
     kube_context: str | None = None
     project_dir: str = "."
     chart_version: str | None = None
@@ -55,6 +55,13 @@ class StepInputs(BaseModel):
     @classmethod
     def _empty_context(cls, v: Any) -> Any:
         return v or None
+
+    @field_validator("kubeconfig", mode="before")
+    @classmethod
+    def _content(cls, v: Any) -> Any:
+        """The provider's kubeconfig as a kubernetes.Provider takes it: content, a path, or
+        empty for KUBECONFIG / ~/.kube/config. Steps use the content."""
+        return kube.kubeconfig_content(v or None) if isinstance(v, str) or v is None else v
 
     @property
     def release(self) -> str:
@@ -120,12 +127,16 @@ def whole_numbers(value: Any) -> Any:
 
 
 class ReleasedInputs(StepInputs):
-    """Inputs of the steps after the release: the deployment it made, and the chart version
-    deployed before this run (pre_exec's), which their hooks see as `previous_version`."""
+    """Inputs of the step after the Release: the revision it made, and the chart version
+    deployed before this run (pre_exec's), which its hooks see as `previous_version`."""
 
     revision: int | None = None
-    last_deployed: str | None = None
     previous_version: str | None = None
+
+    @field_validator("revision", mode="before")
+    @classmethod
+    def _whole(cls, v: Any) -> Any:
+        return int(v) if isinstance(v, float) else v
 
     def run_hooks(self, event: str, **extra: Any) -> dict[str, Any]:
         return super().run_hooks(event, **{"previous_version": self.previous_version, **extra})

@@ -1,47 +1,181 @@
-"""pre_exec: the namespace, user hooks, adoption of live objects, and the breaking-version restart.
+"""pre_exec: everything before the Release. Qovery's `check_prerequisites` and `pre_exec`.
 
-Runs when the chart version or the values change. With `create_namespace` it first creates a
-missing namespace (marked as made by helmlife, so hooks can already use it). The
-breaking-version uninstall is decided from the version alone: a values-only change never
-uninstalls anything. Its delete, after the release is uninstalled, runs the teardown hooks
-(the reverse of what pre_exec hooks made), then, with `delete_namespace: if_created_and_empty`,
-removes the namespace if helmlife created it and nothing is left in it.
+At check (every `pulumi preview` and `up`, before anything runs): the prerequisites (chart,
+values, namespace, user check_prerequisites hooks), the render (schema and template errors fail
+the preview, naming the chart), the release state and the one decision on it
+(`release_state.decide`), recorded as `plan` in words and `changes`, the objects the cluster
+gets differently, field by field, secrets masked. Those two are what `pulumi preview --diff`
+prints for the step; everything else it records is kept under `__` keys the display leaves out.
+
+Run (when the chart version, values or hooks change, or Helm's record is stuck): recover a
+release a dead helm left pending, create the namespace, run the hooks (check_prerequisites,
+then pre_exec: they run before a breaking-version reinstall's uninstall), adopt live objects.
+A reinstall is the Release's replacement, decided here: `reinstall_key` is its
+`replacement_trigger`; a reinstall whose uninstall would take custom resources with it is refused
+here, before anything is removed.
+
+Delete (after the Release is uninstalled and the CRDs are gone): teardown hooks, then the
+namespace if helmlife created it and it is empty.
 """
 from __future__ import annotations
 
-from .. import kube, namespaces, releases
-from ..actions.uninstall import uninstall
+import hashlib
+import os
+from typing import Any
+
+from .. import chart_source, kube, manifests, namespaces, releases
+from ..actions import render
+from ..actions.remediate import remediate
+from ..actions.uninstall import crds_at_risk, refusal
+from ..canonical import canonical_json
 from ..hooks import step_logger
-from ..spec import NamespaceDeletion, crosses_breaking
-from .contract import StepInputs, StepOutputs
+from ..release_state import Action, ReleaseState, decide, settled
+from ..spec import Action as SpecAction
+from ..spec import NamespaceDeletion, RepoChart
+from ..values import split_values
+from .contract import ChartInputs, StepOutputs, changed_paths
 
 
-class Inputs(StepInputs):
+# The state's shape: written by this helmlife (pre_exec before a kubernetes Release). State from
+# helmlife 0.1/0.2 has none until a refresh rewrites it, the old release step included.
+SHAPE = 3
+
+
+class Inputs(ChartInputs):
     values_digest: str | None = None
+    # Derived at check time:
+    manifest: dict[str, dict[str, Any]] | None = None  # masked objects, as last rendered or refreshed
+    changes: dict[str, Any] = {}  # shown: what the cluster gets differently
+    plan: str | None = None  # shown: the decision in words
+    reinstall_key: int = 0  # the Release's replacement_trigger: +1 for each breaking-version reinstall
+    rollout: str | None = None  # the Release's description token: new when chart content or drift changes
+    remediate: str | None = None  # a status a dead helm left, recovered from before the Release
+    drifted: list[str] = []  # set by refresh: objects the cluster has differently from what is declared
+    drift_fixes: int = 0  # how many times a refresh found drift that `up` then corrected
+    shape: int | None = None
 
 
 class Outputs(StepOutputs):
     previous_version: str | None = None
-    restarted: bool = False
     adopted: list[str] = []
     created_namespace: bool = False  # the namespace carries helmlife's mark for this release
+    reinstall_key: int = 0
+    rollout: str | None = None
+
+
+# --- check -----------------------------------------------------------------------------------
+
+def problems(inputs: Inputs) -> list[str]:
+    spec, base = inputs.spec, inputs.base_dir
+    found: list[str] = []
+    try:
+        if isinstance(spec.chart, RepoChart):
+            why = chart_source.repo_has_chart(spec.chart, inputs.helm)
+            if why:
+                found.append(why)
+        else:
+            chart_source.read_chart_yaml(chart_source.chart_dir(spec, base))  # type: ignore[arg-type]
+            chart_source.chart_ref(spec, base)  # sub-charts resolved now, so a missing one fails preview
+    except ValueError as err:
+        found.append(str(err))
+    try:
+        split_values(spec, base)
+    except ValueError as err:
+        found.append(str(err))
+    if not spec.create_namespace:
+        try:
+            if not kube.namespace_exists(inputs.api, spec.namespace):
+                found.append(f"namespace: {spec.namespace!r} does not exist; create it first or set create_namespace: true")
+        except Exception as err:  # noqa: BLE001 - the message is what the user needs
+            found.append(f"cannot reach the cluster to check namespace {spec.namespace!r}: {err}")
+    return found
 
 
 def check(inputs: Inputs) -> list[str]:
-    return []
+    found = problems(inputs)
+    if not found and inputs.hooks.get("check_prerequisites"):
+        try:
+            inputs.run_hooks("check_prerequisites")
+        except Exception as err:  # noqa: BLE001
+            found.append(str(err))
+    return found
 
+
+def _secrets(inputs: Inputs, olds: dict[str, Any]) -> list[str]:
+    return [s for v in (inputs.secret_values, olds.get("secret_values") or {}) for s in manifests.secret_strings(v)]
+
+
+def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
+    """The derived inputs: the render and what it changes, the decision, and the Release's two
+    triggers. Renders only when something a render depends on changed since the recorded
+    manifest (or refresh found drift), so a no-change preview costs one read of Helm's record
+    per release and no render. `HELMLIFE_MANIFEST_DIFF=off` skips the render (not the decision)."""
+    record = releases.latest(inputs.api, inputs.release, inputs.namespace)
+    if olds and olds.get("shape") != SHAPE and record is not None and record.live:
+        raise ValueError(
+            f"release {inputs.release} was deployed by an earlier helmlife, whose own release step drove helm; "
+            "run `pulumi refresh` once (or `pulumi up --refresh`) so the kubernetes Release takes it over as it is, "
+            "with no reinstall and no new revision")
+    stored, drifted = olds.get("manifest"), bool(olds.get("drifted"))
+    derived: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    if os.environ.get("HELMLIFE_MANIFEST_DIFF", "on") != "off":
+        fresh = stored is None or drifted or bool(
+            changed_paths(olds, inputs.model_dump(mode="json"), render.RENDER_INPUTS))
+        if fresh:
+            live = manifests.objects(record.manifest, inputs.namespace) if record and record.live else {}
+            desired = manifests.objects(render.manifest(inputs), inputs.namespace)
+            masked = manifests.mask(desired, _secrets(inputs, olds), live, stored)
+            reference = stored if stored is not None else (manifests.mask(live, _secrets(inputs, olds)) if live else {})
+            changes = manifests.field_changes(reference, masked)
+            derived["manifest"] = masked
+        else:
+            derived["manifest"] = stored
+    inputs_changed = bool(olds) and bool(changed_paths(olds, inputs.model_dump(mode="json"),
+                                                          ("values_digest", "chart_digest", "chart_version")))
+    state = ReleaseState(record, inputs.chart_version, inputs.spec.last_breaking_version_requiring_restart,
+                         len(changes), inputs_changed, skipped=inputs.spec.dry_run or inputs.spec.action is SpecAction.skip)
+    decision = decide(state)
+    if decision.action is Action.reinstall:
+        step_logger(inputs.release, "pre_exec").info("preview: %s", decision.words)
+    key = int(olds.get("reinstall_key") or 0) + (1 if decision.action is Action.reinstall else 0)
+    fixes = int(olds.get("drift_fixes") or 0) + (1 if drifted else 0)
+    rollout = rollout_token(inputs.chart_digest, fixes)
+    return {**derived, "changes": changes, "plan": decision.words, "reinstall_key": key, "rollout": rollout,
+            "remediate": decision.remediate, "drift_fixes": fixes, "drifted": [], "shape": SHAPE}
+
+
+def rollout_token(chart_digest: str | None, drift_fixes: int) -> str:
+    """The Release's description token: new when the chart's content changes (a template edited
+    without a version bump) or a refresh found drift, so the Release upgrades and helm's
+    three-way merge puts the declared objects back."""
+    return hashlib.sha256(canonical_json([chart_digest, drift_fixes]).encode()).hexdigest()[:12]
+
+
+# --- run -------------------------------------------------------------------------------------
 
 def run(inputs: Inputs) -> Outputs:
+    found = problems(inputs)
+    if found:
+        raise RuntimeError("; ".join(found))
+    render.wait(inputs)  # the chart must render before hooks or the Release touch anything
     spec = inputs.spec
     log = step_logger(spec.name, "pre_exec")
+    remediate(inputs)  # a release a dead helm left pending would refuse the Release's helm call
+    record = releases.latest(inputs.api, spec.name, spec.namespace)
+    deployed = record.chart_version if record and record.live else None
+    state = ReleaseState(record, inputs.chart_version, spec.last_breaking_version_requiring_restart, 0)
+    if decide(state).action is Action.reinstall and not spec.force_crd_deletion and not spec.dry_run:
+        # The Release's replacement uninstalls first: refuse now, before anything is removed.
+        if left := crds_at_risk(inputs.api, spec.name, spec.namespace):
+            raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
     created = False
     if spec.create_namespace and spec.dry_run:
         log.info("dry run: would create namespace %s if missing", spec.namespace)
     elif spec.create_namespace:
         created = namespaces.ensure(inputs.api, spec.namespace, spec.name)
-    record = releases.latest(inputs.api, spec.name, spec.namespace)
-    deployed = record.chart_version if record and record.live else None
-    payload = inputs.run_hooks("pre_exec", previous_version=deployed)
+    checked = inputs.model_copy(update={"payload": inputs.run_hooks("check_prerequisites", previous_version=deployed)})
+    payload = checked.run_hooks("pre_exec", previous_version=deployed)
     adopted = []
     for ref in spec.adopt:
         obj = kube.parse_ref(ref, spec.namespace)
@@ -50,17 +184,35 @@ def run(inputs: Inputs) -> Outputs:
         elif kube.adopt(inputs.api, obj, spec.name, spec.namespace):
             adopted.append(str(obj))
             log.info("adopted %s into release %s", obj, spec.name)
-    restarted = False
-    target, breaking = inputs.chart_version, spec.last_breaking_version_requiring_restart
-    if crosses_breaking(deployed, target, breaking):
-        if spec.dry_run:
-            log.info("dry run: would uninstall %s (%s -> %s crosses breaking %s)", spec.name, deployed, target, breaking)
-        else:
-            log.info("uninstalling %s: %s -> %s crosses breaking version %s", spec.name, deployed, target, breaking)
-            uninstall(inputs)  # refused while template CRDs hold custom resources
-            restarted = True
-    return Outputs(payload=payload, previous_version=deployed, restarted=restarted, adopted=adopted,
-                   created_namespace=created)
+    return Outputs(payload=payload, previous_version=deployed, adopted=adopted, created_namespace=created,
+                   reinstall_key=inputs.reinstall_key, rollout=inputs.rollout)
+
+
+def settle(inputs: Inputs) -> dict[str, Any]:
+    """What the step records once `up` has done its part: nothing left to change, the plan
+    settled, so the next preview compares against this and shows no change."""
+    return {"changes": {}, "plan": settled(inputs.chart_version), "drifted": [], "remediate": None}
+
+
+# --- refresh and delete ----------------------------------------------------------------------
+
+def refresh(inputs: Inputs, outputs: Outputs) -> dict[str, Any] | None:
+    """What Helm and the cluster have now: the recorded manifest becomes the live objects
+    (Helm's current record minus what was deleted from the cluster, masked against what was
+    recorded so unchanged secrets keep their markers), and `drifted` lists what differs from a
+    fresh render of the declared state, so the next preview renders again, shows it, and the
+    Release gets a new rollout token that makes `up` correct it."""
+    record = releases.latest(inputs.api, inputs.release, inputs.namespace)
+    raw = manifests.objects(record.manifest, inputs.namespace) if record and record.live else {}
+    live = {k: o for k, o in raw.items() if kube.object_exists(inputs.api, o, inputs.namespace)}
+    try:
+        desired = manifests.objects(render.manifest(inputs), inputs.namespace)
+    except render.RenderError as err:
+        step_logger(inputs.release, "pre_exec").info("refresh: cannot tell drift: %s", err)
+        desired = live
+    secrets = manifests.secret_strings(inputs.secret_values)
+    return {"manifest": manifests.mask(live, secrets, desired, inputs.manifest), "shape": SHAPE,
+            "drifted": [f"{sign} {key}" for sign, key in manifests.changes(live, desired)]}
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
@@ -68,7 +220,8 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     if spec.dry_run:
         return
     if inputs.hooks.get("teardown"):
-        inputs.run_hooks("teardown", previous_version=outputs.previous_version)
+        # The version this stack deployed: the Release (and Helm's record) are gone by now.
+        inputs.run_hooks("teardown", previous_version=inputs.chart_version or outputs.previous_version)
     if spec.delete_namespace is NamespaceDeletion.if_created_and_empty:
         outcome = namespaces.delete_if_created_and_empty(inputs.api, spec.namespace, spec.name, spec.timeout_seconds)
         step_logger(spec.name, "pre_exec").info("%s", outcome.reason)

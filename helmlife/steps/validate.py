@@ -1,9 +1,16 @@
-"""validate: the release is only done when it works.
+"""validate: after the Release, Qovery's `post_exec` then `validate`. The release is only done
+when it works.
 
-Built-in checks: every Deployment/StatefulSet/DaemonSet of the release Ready within the
-timeout, and HTTP checks (a URL, or a Service through the API server proxy). User hooks
-come last. A failure fails `pulumi up` naming the check and what it saw; the release itself
-is left exactly as helm deployed it, and the next `pulumi up` validates again.
+Runs after every helm install or upgrade (a new revision, or a new reinstall_key when a
+breaking-version reinstall starts again at revision 1): post_exec hooks first, then the
+built-in checks (every Deployment/StatefulSet/DaemonSet of the release Ready within the timeout,
+and HTTP checks: a URL, or a Service through the API server proxy), then validate hooks. A
+failure fails `pulumi up` naming the check and what it saw; the release is left exactly as helm
+deployed it, and the next `pulumi up` validates again.
+
+Its delete is the first thing a destroy (or removing the chart) does: it refuses, before
+anything is removed, while the CRDs the uninstall and crd_cleanup are about to delete still hold
+custom resources (unless `force_crd_deletion`).
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ import urllib3
 
 
 from .. import kube
+from ..actions.uninstall import crds_at_risk, refusal
 from ..k8s import client as k8s
 from ..spec import HttpCheck, parse_duration
 from .contract import ReleasedInputs, StepOutputs
@@ -24,7 +32,8 @@ REASON_CHARS = 300  # enough for a proxy's or an app's one-line reason, not a wh
 
 
 class Inputs(ReleasedInputs):
-    resources: list[str] = []
+    reinstall_key: int = 0
+    owned_crds: list[str] | None = None  # crd_cleanup's, checked before anything is removed
 
 
 class Outputs(StepOutputs):
@@ -105,9 +114,11 @@ def run(inputs: Inputs) -> Outputs:
     spec = inputs.spec
     if spec.dry_run:
         return Outputs(payload=inputs.payload)
+    payload = inputs.run_hooks("post_exec")
+    inputs = inputs.model_copy(update={"payload": payload})
     passed: list[str] = []
     if spec.validate_workloads:
-        refs = [kube.parse_ref(r, inputs.namespace) for r in inputs.resources]
+        refs = [w.ref for w in kube.release_workloads(inputs.api, inputs.namespace, inputs.release)]
         unready = kube.wait_ready(inputs.api, refs, timeout=spec.timeout_seconds)
         if unready:
             raise ValidationFailed(f"{spec.name}: validate check 'workloads-ready' failed after {spec.timeout}:\n"
@@ -129,4 +140,8 @@ def run(inputs: Inputs) -> Outputs:
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
-    return None
+    spec = inputs.spec
+    if spec.force_crd_deletion or spec.dry_run:
+        return
+    if left := crds_at_risk(inputs.api, spec.name, spec.namespace, inputs.owned_crds or ()):
+        raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
