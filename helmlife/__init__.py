@@ -1,8 +1,8 @@
 """helmlife: a real lifecycle for Helm charts inside Pulumi.
 
-A `LifecycleChart` runs check_prerequisites -> pre_exec -> crd_cleanup -> release (helm) -> post_exec ->
-validate as ordered Pulumi resources, with user hooks in plain Python and CRD cleanup after
-uninstall.
+A `LifecycleChart` wraps a real `kubernetes.helm.v3.Release` with ordered lifecycle steps:
+pre_exec (check_prerequisites and pre_exec hooks) -> crd_cleanup -> the Release -> validate
+(post_exec and validate hooks), user hooks in plain Python, CRD cleanup after the uninstall.
 
 The names below are imported on first use (PEP 562): importing one submodule, such as
 `helmlife.provider_pool`, then costs that module only, not Pulumi's SDK and the kubernetes

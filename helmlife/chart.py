@@ -161,6 +161,7 @@ class LifecycleChart(pulumi.ComponentResource):
                 self._build_release(name, base)
             props = {
                 **common,
+                **({"preview": pulumi.runtime.is_dry_run()} if step.prepare else {}),
                 "hooks": {e: self.hook_refs[e] for e in step.hooks if self.hook_refs[e]},
                 **{f: facts[f] for f in step.facts},
                 **{key: self._wire(src) for key, src in step.wires.items()},

@@ -19,13 +19,22 @@ from .spec import ChartSpec, ValueSetting
 
 def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Maps merge key by key; any other value (lists included) replaces, as in Helm."""
-    out = copy.deepcopy(base)
+    out = _copy(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
-            out[key] = value if isinstance(value, Output) else copy.deepcopy(value)  # an Output is not data
+            out[key] = _copy(value)
     return out
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of values data; an Output (a secret value from config) is not data and stays itself."""
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value if isinstance(value, Output) else copy.deepcopy(value)
 
 
 def set_dotted(target: dict[str, Any], key: str, value: Any) -> None:

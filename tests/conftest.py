@@ -19,6 +19,8 @@ def toolchain() -> Path:
     missing = [b for b in REQUIRED if not (TOOLS / "bin" / b).exists()]
     if language_host() is None:
         missing.append("pulumi-language-python")
+    if not list((TOOLS / "pulumi-home" / "plugins").glob("resource-kubernetes-v*/pulumi-resource-kubernetes")):
+        missing.append("the kubernetes resource plugin (pulumi-home/plugins/resource-kubernetes-v*)")
     if missing:
         pytest.fail(f"toolchain incomplete, missing {', '.join(missing)} in {TOOLS / 'bin'}: run scripts/bootstrap",
                     pytrace=False)

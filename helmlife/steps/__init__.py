@@ -76,7 +76,7 @@ LIFECYCLE: tuple[StepDef, ...] = (
             kept=("hooks.teardown", "spec.dry_run", "spec.delete_namespace", "spec.timeout", "manifest", "changes",
                   "plan", "rollout", "drifted", "spec.action"),
             shown=("plan", "changes"), prepare=pre_exec.prepare, refresh=pre_exec.refresh,
-            since=("reinstall_key", "rollout", "remediate", "chart_digest", "hooks.check_prerequisites")),
+            since=("reinstall_key", "rollout", "remediate", "chart_digest")),
     # CRDs are cluster-scoped: a moved release keeps them (re-run on a rename to mark the new owner).
     StepDef("crd_cleanup", crd_cleanup, after=("pre_exec",), facts=("crds", "crd_digest", "values"),
             triggers=("crds", "crd_digest", "spec.crd_upgrade", *RENAME),
@@ -90,7 +90,7 @@ LIFECYCLE: tuple[StepDef, ...] = (
                                     "owned_crds": "crd_cleanup.owned_crds"}),
             triggers=("revision", "reinstall_key", "spec.http_checks", "spec.validate_workloads", "hooks.post_exec",
                       "hooks.validate"),
-            kept=("owned_crds", "spec.force_crd_deletion", "spec.dry_run", "previous_version"),
+            kept=("owned_crds", "spec.force_crd_deletion", "spec.dry_run"),
             shown=("revision",), since=("reinstall_key", "owned_crds")),
 )
 # Steps of earlier helmlife versions (helm-driven release step, separate prerequisites and

@@ -53,6 +53,10 @@ class Inputs(ChartInputs):
     drifted: list[str] = []  # set by refresh: objects the cluster has differently from what is declared
     drift_fixes: int = 0  # how many times a refresh found drift that `up` then corrected
     shape: int | None = None
+    # The program's `pulumi.runtime.is_dry_run()`. Pulumi prints a dynamic step's *inputs*, old
+    # against new, and the inputs recorded are those of `up`'s check: so `up` records the settled
+    # plan and no pending changes, and the next preview prints exactly what it will change.
+    preview: bool = True
 
 
 class Outputs(StepOutputs):
@@ -141,8 +145,9 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
     key = int(olds.get("reinstall_key") or 0) + (1 if decision.action is Action.reinstall else 0)
     fixes = int(olds.get("drift_fixes") or 0) + (1 if drifted else 0)
     rollout = rollout_token(inputs.chart_digest, fixes)
-    return {**derived, "changes": changes, "plan": decision.words, "reinstall_key": key, "rollout": rollout,
-            "remediate": decision.remediate, "drift_fixes": fixes, "drifted": [], "shape": SHAPE}
+    shown = {"changes": changes, "plan": decision.words} if inputs.preview else settle(inputs)
+    return {**derived, **shown, "reinstall_key": key, "rollout": rollout, "remediate": decision.remediate,
+            "drift_fixes": fixes, "drifted": [], "shape": SHAPE}
 
 
 def rollout_token(chart_digest: str | None, drift_fixes: int) -> str:
@@ -191,7 +196,7 @@ def run(inputs: Inputs) -> Outputs:
 def settle(inputs: Inputs) -> dict[str, Any]:
     """What the step records once `up` has done its part: nothing left to change, the plan
     settled, so the next preview compares against this and shows no change."""
-    return {"changes": {}, "plan": settled(inputs.chart_version), "drifted": [], "remediate": None}
+    return {"changes": {}, "plan": settled(inputs.chart_version)}
 
 
 # --- refresh and delete ----------------------------------------------------------------------

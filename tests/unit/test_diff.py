@@ -9,12 +9,13 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from helmlife.spec import parse_spec
 from helmlife.steps import LIFECYCLE, lookup
-from helmlife.steps.base import StepProvider
+from helmlife.steps.base import StepProvider, unwrap
 from helmlife.spec import crosses_breaking
 
+KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: []\nclusters: []\n"
 SPEC = parse_spec({"name": "demo", "chart": "c", "namespace": "ns", "last_breaking_version_requiring_restart": "2.0.0"})
 BASE: dict[str, Any] = {
-    "spec": SPEC.public_doc(), "project_dir": "/a", "kubeconfig": "kc", "payload": {}, "hooks": {},
+    "spec": SPEC.public_doc(), "project_dir": "/a", "kubeconfig": KUBECONFIG, "payload": {}, "hooks": {},
     "chart_version": "1.0.0", "chart_digest": "d1", "values_digest": "v1", "values": {"a": 1},
     "secret_values": {}, "revision": 1, "crds": ["w.x.io"], "crd_digest": "c1", "owned_crds": ["w.x.io"],
     "resources": [],
@@ -34,12 +35,13 @@ def with_spec(**fields: Any) -> dict[str, Any]:
     return {"spec": {**BASE["spec"], **fields}}
 
 
-def test_values_change_reruns_pre_exec_and_release_only() -> None:
-    assert runs(values_digest="v2", values={"a": 2}) == {"pre_exec", "release"}
+def test_values_change_reruns_pre_exec_only() -> None:
+    """The Release's own diff (pulumi-kubernetes') upgrades it; validate follows its new revision."""
+    assert runs(values_digest="v2", values={"a": 2}) == {"pre_exec"}
 
 
 def test_version_change() -> None:
-    assert runs(chart_version="2.0.0") == {"check_prerequisites", "pre_exec", "release"}
+    assert runs(chart_version="2.0.0") == {"pre_exec"}
 
 
 def test_payload_alone_does_not_rerun_anything() -> None:
@@ -50,27 +52,24 @@ def test_project_dir_is_not_a_trigger() -> None:
     assert runs(project_dir="/elsewhere") == set()
 
 
-def test_new_revision_reruns_post_exec_and_validate() -> None:
-    assert runs(revision=UNKNOWN) == {"post_exec", "validate"}
-    assert runs(revision=2) == {"post_exec", "validate"}
+def test_new_revision_reruns_validate() -> None:
+    assert runs(revision=UNKNOWN) == {"validate"}
+    assert runs(revision=2) == {"validate"}
 
 
-DEPLOYED = {**BASE, "last_deployed": "2026-01-01T00:00:00.1Z"}
+def test_reinstall_at_the_same_revision_reruns_validate() -> None:
+    """A breaking-version reinstall goes from revision 1 to revision 1: pre_exec's reinstall
+    count tells (it is also the Release's replacement trigger)."""
+    counted = {**BASE, "reinstall_key": 1}
+    assert {s for s in ALL if diff(s, counted, reinstall_key=2).changes} == {"pre_exec", "validate"}
+    assert not any(diff(s, counted, reinstall_key=1).changes for s in ALL)
 
 
-def test_reinstall_at_the_same_revision_reruns_post_exec_and_validate() -> None:
-    """A breaking-version reinstall goes from revision 1 to revision 1: the deploy time tells."""
-    rerun = {s for s in ALL if diff(s, DEPLOYED, last_deployed="2026-02-02T00:00:00.2Z").changes}
-    assert rerun == {"post_exec", "validate"}
-    assert not any(diff(s, DEPLOYED, last_deployed=DEPLOYED["last_deployed"]).changes for s in ALL)
-
-
-def test_state_without_last_deployed_is_not_a_change() -> None:
-    """State written before the release recorded last_deployed: the first preview sees it
-    unknown (the release's state has no such output), the first up sees it absent."""
-    for step in ("post_exec", "validate"):
-        assert not diff(step, BASE, last_deployed=UNKNOWN).changes
-        assert not diff(step, BASE, last_deployed=None).changes
+def test_state_without_a_reinstall_count_is_not_a_change() -> None:
+    """State written before the count existed: the first preview sees it unknown (validate's
+    wire), the first up sees it absent."""
+    assert not diff("validate", BASE, reinstall_key=UNKNOWN).changes
+    assert not diff("validate", BASE, reinstall_key=None).changes
 
 
 def test_previous_version_is_context_not_a_trigger() -> None:
@@ -78,28 +77,30 @@ def test_previous_version_is_context_not_a_trigger() -> None:
     assert runs(previous_version=UNKNOWN) == set()
 
 
-def test_a_helm_flag_reruns_the_release_and_the_spec_check() -> None:
-    assert runs(**with_spec(atomic=False)) == {"check_prerequisites", "release"}
+def test_a_helm_flag_is_the_releases_change_alone() -> None:
+    assert runs(**with_spec(atomic=False)) == set()
 
 
 def test_delete_settings_are_recorded_without_running() -> None:
-    # The release reads it too: its delete checks the CRDs before uninstalling.
-    assert runs(**with_spec(force_crd_deletion=True)) == {"check_prerequisites", "crd_cleanup", "release"}
-    provider = StepProvider("release")
-    outs = provider.update("id", {**BASE, "status": "deployed"}, {**BASE, **with_spec(force_crd_deletion=True)}).outs
-    assert outs["status"] == "deployed" and outs["spec"]["force_crd_deletion"]  # recorded, helm not run
+    # validate reads it too: its delete refuses first while CRDs about to go hold custom resources.
+    assert runs(**with_spec(force_crd_deletion=True)) == {"crd_cleanup", "validate"}
+    provider = StepProvider("validate")
+    outs = provider.update("id", {**BASE, "__checks_passed": ["x"]}, {**BASE, **with_spec(force_crd_deletion=True)}).outs
+    outs = unwrap(outs)
+    assert outs["checks_passed"] == ["x"] and outs["spec"]["force_crd_deletion"]  # recorded, nothing run
 
 
-def test_changed_crds_rerun_crd_cleanup_and_reach_the_release_record() -> None:
+def test_changed_crds_rerun_crd_cleanup_and_reach_validates_record() -> None:
     assert runs(crd_digest="c2") == {"crd_cleanup"}
-    assert runs(crds=["w.x.io", "v.x.io"], owned_crds=["w.x.io", "v.x.io"]) == {"crd_cleanup", "release"}
-    provider = StepProvider("release")
-    outs = provider.update("id", {**BASE, "status": "deployed"}, {**BASE, "owned_crds": ["v.x.io"]}).outs
-    assert outs["owned_crds"] == ["v.x.io"] and outs["status"] == "deployed"
+    assert runs(crds=["w.x.io", "v.x.io"], owned_crds=["w.x.io", "v.x.io"]) == {"crd_cleanup", "validate"}
+    provider = StepProvider("validate")
+    outs = provider.update("id", {**BASE, "__checks_passed": ["x"]}, {**BASE, "owned_crds": ["v.x.io"]}).outs
+    outs = unwrap(outs)
+    assert outs["owned_crds"] == ["v.x.io"] and outs["checks_passed"] == ["x"]
 
 
 def test_crd_upgrade_reruns_crd_cleanup() -> None:
-    assert runs(**with_spec(crd_upgrade="apply")) == {"check_prerequisites", "crd_cleanup"}
+    assert runs(**with_spec(crd_upgrade="apply")) == {"crd_cleanup"}
 
 
 def test_inputs_added_after_the_state_was_written_are_no_change() -> None:
@@ -116,8 +117,8 @@ def test_skip_never_changes() -> None:
 
 def test_rename_replaces_but_the_crd_record_is_updated_in_place() -> None:
     moved = with_spec(namespace="other", name="renamed")
-    res = diff("release", **moved)
-    assert res.changes and res.replaces == ["spec"]
+    res = diff("pre_exec", **moved)
+    assert res.changes and res.replaces == ["__spec"]
     crd = diff("crd_cleanup", **moved)
     assert crd.changes and not crd.replaces  # and it re-runs, to mark the new release as the CRDs' owner
 
@@ -127,18 +128,19 @@ def test_kubeconfig_change_refreshes_credentials_everywhere() -> None:
 
 
 def test_placeholder_from_skip_runs_on_deploy() -> None:
-    assert diff("release", {**BASE, "skipped": True}).changes
+    assert diff("pre_exec", {**BASE, "skipped": True}).changes
 
 
 def test_hook_change_reruns_only_its_step() -> None:
-    assert runs(hooks={"post_exec": ["m:f"]}) == {"post_exec"}
+    assert runs(hooks={"post_exec": ["m:f"]}) == {"validate"}
+    assert runs(hooks={"check_prerequisites": ["m:f"]}) == {"pre_exec"}
 
 
 def test_teardown_hooks_are_recorded_for_delete_only() -> None:
     assert runs(hooks={"teardown": ["m:f"]}) == {"pre_exec"}
     provider = StepProvider("pre_exec")
     assert provider.update("id", {**BASE, "previous_version": "1.0.0"}, {**BASE, "hooks": {"teardown": ["m:f"]}}
-                           ).outs["previous_version"] == "1.0.0"  # recorded, not re-run
+                           ).outs["__previous_version"] == "1.0.0"  # recorded, not re-run
 
 
 def test_namespace_deletion_is_recorded_for_delete_only() -> None:
@@ -146,7 +148,7 @@ def test_namespace_deletion_is_recorded_for_delete_only() -> None:
     provider = StepProvider("pre_exec")
     olds = {**BASE, "spec": {**BASE["spec"], "create_namespace": True}, "created_namespace": True}
     news = {**BASE, "spec": {**olds["spec"], "delete_namespace": "if_created_and_empty"}}
-    assert provider.update("id", olds, news).outs["created_namespace"] is True  # recorded, not re-run
+    assert provider.update("id", olds, news).outs["__created_namespace"] is True  # recorded, not re-run
 
 
 def test_create_namespace_reruns_pre_exec_which_creates_it() -> None:
@@ -169,7 +171,7 @@ def legacy_props(step: str) -> dict[str, Any]:
     spec = {k: v for k, v in SPEC.public_doc().items()}
     spec["values"] = []
     common = {"release": "demo", "namespace": "ns", "action": "deploy", "spec": spec, "project_dir": "/a",
-              "kubeconfig": "kc", "kube_context": "", "chart_version": "1.0.0", "hooks": [], "payload": {}}
+              "kubeconfig": KUBECONFIG, "kube_context": "", "chart_version": "1.0.0", "hooks": [], "payload": {}}
     own = {
         "prerequisites": {"chart_digest": "d1"},
         "pre_exec": {"values_digest": "v1", "adopt": [], "breaking_version": "2.0.0"},
@@ -190,23 +192,19 @@ def test_state_from_helmlife_0_1_is_not_a_change(old_name: str) -> None:
     assert not StepProvider(step.name).diff("id", legacy_props(old_name), BASE).changes, step.name
 
 
-def test_legacy_failure_hooks_move_to_their_event() -> None:
-    olds = {**legacy_props("release"), "failure_hooks": ["m:explain"]}
-    assert not diff("release", olds, hooks={"on_deploy_failure": ["m:explain"]}).changes
-
-
 def test_unknown_objects_from_the_engine_skip_checks_and_count_as_changes() -> None:
     from pulumi.output import Unknown
 
-    provider = StepProvider("post_exec")
+    provider = StepProvider("validate")
     assert provider.check({}, {**BASE, "revision": Unknown()}).failures == []
     assert provider.diff("id", BASE, {**BASE, "revision": Unknown()}).changes
 
 
 def test_values_arrive_as_doubles_and_are_compared_as_helm_writes_them() -> None:
-    from helmlife.steps.release import Inputs
+    from helmlife.steps.pre_exec import Inputs
 
-    inputs = Inputs.model_validate({**BASE, "values": {"replicaCount": 1.0, "ratio": 0.5, "list": [2.0]}})
+    inputs = Inputs.model_validate({**BASE, "kubeconfig": KUBECONFIG,
+                                    "values": {"replicaCount": 1.0, "ratio": 0.5, "list": [2.0]}})
     assert inputs.values == {"replicaCount": 1, "ratio": 0.5, "list": [2]}
 
 
@@ -233,20 +231,20 @@ def test_steps_moved_to_the_cluster_provider_are_not_a_change(step: str) -> None
 
 
 def test_the_providers_credentials_win_over_a_recorded_copy() -> None:
-    provider = on_cluster("release", kubeconfig="current", context="ctx")
+    provider = on_cluster("validate", kubeconfig="current", context="ctx")
     merged = provider._on_cluster({**BASE, "kubeconfig": "recorded", "kube_context": "old"})
     assert (merged["kubeconfig"], merged["kube_context"]) == ("current", "ctx")
-    assert StepProvider("release")._on_cluster(BASE)["kubeconfig"] == "kc"  # the default provider holds none
+    assert StepProvider("validate")._on_cluster(BASE)["kubeconfig"] == KUBECONFIG  # the default provider holds none
 
 
 def test_a_step_records_no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    provider = on_cluster("post_exec", kubeconfig="current")
+    provider = on_cluster("validate", kubeconfig="current")
     monkeypatch.setattr(StepProvider, "_run", lambda self, props, op: seen.append(props["kubeconfig"]) or {})
     created = provider.create(without_credentials(BASE)).outs
     updated = provider.update("id", BASE, {**without_credentials(BASE), "revision": 2}).outs
     assert seen == ["current", "current"]
-    assert "kubeconfig" not in created and "kubeconfig" not in updated
+    assert not any("kubeconfig" in k for k in (*created, *updated))
 
 
 def test_a_spec_recorded_in_full_and_a_compact_one_are_not_a_change() -> None:
@@ -257,4 +255,4 @@ def test_a_spec_recorded_in_full_and_a_compact_one_are_not_a_change() -> None:
     assert len(compact["spec"]) < len(BASE["spec"]) / 3
     for step in ALL:
         assert not diff(step, BASE, **compact).changes and not StepProvider(step).diff("id", compact, BASE).changes
-    assert runs(spec=compact_doc({**BASE["spec"], "atomic": False})) == {"check_prerequisites", "release"}
+    assert runs(spec=compact_doc({**BASE["spec"], "timeout": "5m"})) == {"pre_exec", "crd_cleanup"}  # for their deletes

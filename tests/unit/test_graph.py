@@ -17,8 +17,8 @@ class Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(args)
         outs = dict(args.inputs)
-        if args.typ.endswith(":Release"):
-            outs.update(revision=1, status="deployed", resources=["Deployment/ns/x"])
+        if args.typ == "kubernetes:helm.sh/v3:Release":
+            outs["status"] = {"revision": 1, "status": "deployed", "version": "1.0.0"}
         return f"{args.name}-id", outs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -51,80 +51,75 @@ def _build(spec: dict[str, Any], **kw: Any):
 
 
 @pulumi.runtime.test
-def test_deploy_builds_six_steps_in_a_chain(mocks: Mocks):
+def test_deploy_builds_three_steps_around_a_real_release(mocks: Mocks):
     chart = _build({"name": "op", "chart": "charts/demo-operator/1.0.0", "namespace": "ns"})
 
     def check(_: Any) -> None:
-        by_name = {r.name: r for r in mocks.resources}
-        assert [r.name for r in mocks.resources if r.typ.startswith("pulumi-python:dynamic")] == [
-            "op-check-prerequisites", "op-pre-exec", "op-crd-cleanup", "op-release", "op-post-exec", "op-validate"]
+        by_name = {r.name: r for r in mocks.resources if not r.typ.startswith("kubernetes:")}
+        steps = [r.name for r in mocks.resources if r.typ.startswith("pulumi-python:dynamic")]
+        assert steps == ["op-pre-exec", "op-crd-cleanup", "op-validate"]
         assert by_name["op"].typ == "helmlife:index:LifecycleChart"
-        for step in ("op-check-prerequisites", "op-pre-exec", "op-crd-cleanup", "op-release", "op-post-exec",
-                     "op-validate"):
-            assert by_name[step].typ.startswith("pulumi-python:dynamic/helmlife:")
-        assert by_name["op-crd-cleanup"].inputs["crds"] == ["gadgets.demo.helmlife.dev", "widgets.demo.helmlife.dev"]
-        assert by_name["op-release"].inputs["chart_version"] == "1.0.0"
+        release = next(r for r in mocks.resources if r.typ == "kubernetes:helm.sh/v3:Release")
+        assert release.name == "op" and release.inputs["chart"] == "charts/demo-operator/1.0.0"
+        assert release.inputs["name"] == "op" and release.inputs["namespace"] == "ns"
+        assert release.inputs["atomic"] is True and release.inputs["skipAwait"] is False
+        assert release.inputs["timeout"] == 180 and release.inputs["resetValues"] is True
+        # Five resources per chart: the component, three steps, the Release (plus two providers per cluster).
+        assert len([r for r in mocks.resources if not r.typ.startswith("pulumi:providers:")]) == 5
+        assert by_name["op-crd-cleanup"].inputs["__crds"] == ["gadgets.demo.helmlife.dev", "widgets.demo.helmlife.dev"]
+        assert by_name["op-pre-exec"].inputs["__chart_version"] == "1.0.0"
 
     return all_registered(chart).apply(check)
 
 
 def all_registered(chart) -> pulumi.Output[Any]:
-    return pulumi.Output.all(chart.urn, *[s.urn for s in chart.steps.values()])
+    return pulumi.Output.all(chart.urn, *[s.urn for s in chart.steps.values()], chart.release.urn)
 
 
 @pulumi.runtime.test
-def test_dependencies_chain_the_steps(mocks: Mocks):
-    """Dependencies are what make destroy run in reverse: each step waits on the one before."""
+def test_dependencies_order_the_graph(mocks: Mocks):
+    """Dependencies are what make destroy run in reverse: each waits on the one before."""
     chart = _build({"name": "op", "chart": "charts/demo-operator/1.0.0"})
 
-    assert chart.step_dependencies == {
-        "check_prerequisites": [],
-        "pre_exec": ["check_prerequisites"],
-        "crd_cleanup": ["pre_exec"],
-        "release": ["pre_exec", "crd_cleanup"],
-        "post_exec": ["release"],
-        "validate": ["post_exec"],
-    }
-
     def check(_: Any) -> None:
-        order = [r.name for r in mocks.resources if r.name != "op"]
-        assert order.index("op-crd-cleanup") < order.index("op-release") < order.index("op-post-exec")
+        order = [r.name for r in mocks.resources if not r.typ.startswith(("pulumi:providers:", "helmlife:"))]
+        assert order == ["op-pre-exec", "op-crd-cleanup", "op", "op-validate"], order
 
     return all_registered(chart).apply(check)
 
 
 @pulumi.runtime.test
-def test_secret_values_are_secret_inputs_and_the_kubeconfig_is_the_cluster_providers(mocks: Mocks):
+def test_secret_values_are_secret_inputs_and_the_kubeconfig_is_a_provider_secret(mocks: Mocks):
     chart = _build({"name": "app", "chart": "charts/demo-app",
                     "values": [{"key": "token", "value": "t0k3n", "secret": True}, {"key": "plain", "value": 1}]})
-    release = chart.steps["release"]
+    pre = chart.steps["pre_exec"]
 
     def check(args: list[Any]) -> None:
         secret_values, plain = args
         assert secret_values == {"token": "t0k3n"}
         assert plain == {"plain": 1}
-        rel = next(r for r in mocks.resources if r.name == "app-release")
-        assert "t0k3n" not in repr(rel.inputs["spec"])
-        # Credentials are recorded once, by the provider every step runs in, not per step.
+        step = next(r for r in mocks.resources if r.name == "app-pre-exec")
+        assert "t0k3n" not in repr(step.inputs["__spec"])
+        # Credentials are recorded once per cluster, by the providers, not per step.
         steps = [r for r in mocks.resources if r.typ.startswith("pulumi-python:dynamic")]
-        assert steps and not any("kubeconfig" in r.inputs or "kube_context" in r.inputs for r in steps)
-        providers = [r for r in mocks.resources if r.typ == "pulumi:providers:pulumi-python"]
-        assert [p.name for p in providers] == ["helmlife-cluster"]
-        kubeconfig = providers[0].inputs["helmlife-cluster:kubeconfig"]
-        assert kubeconfig.get(pulumi.runtime.rpc._special_sig_key) == pulumi.runtime.rpc._special_secret_sig, kubeconfig
-        assert kubeconfig["value"].startswith("apiVersion: v1")
+        assert steps and not any("kubeconfig" in repr(sorted(r.inputs)) for r in steps)
+        providers = {r.typ: r for r in mocks.resources if r.typ.startswith("pulumi:providers:")}
+        assert sorted(providers) == ["pulumi:providers:kubernetes", "pulumi:providers:pulumi-python"]
+        for cfg in (providers["pulumi:providers:pulumi-python"].inputs["helmlife-cluster:kubeconfig"],
+                    providers["pulumi:providers:kubernetes"].inputs["kubeconfig"]):
+            assert cfg.get(pulumi.runtime.rpc._special_sig_key) == pulumi.runtime.rpc._special_secret_sig, cfg
         assert all(r.provider and "helmlife-cluster" in r.provider for r in steps), [r.provider for r in steps]
 
     async def is_secret(out: pulumi.Output[Any]) -> bool:
         return await out.is_secret()
 
-    out = pulumi.Output.all(release.secret_values, release.values)  # type: ignore[attr-defined]
-    return pulumi.Output.all(out, pulumi.Output.from_input(is_secret(release.secret_values))).apply(  # type: ignore[attr-defined]
+    out = pulumi.Output.all(pre.out("secret_values"), pre.out("values"))
+    return pulumi.Output.all(out, pulumi.Output.from_input(is_secret(pre.out("secret_values")))).apply(
         lambda a: (check(a[0]), assert_secret(a[1])))
 
 
 @pulumi.runtime.test
-def test_charts_on_one_cluster_share_one_provider(mocks: Mocks):
+def test_charts_on_one_cluster_share_the_providers(mocks: Mocks):
     from helmlife.chart import LifecycleChart
 
     kubeconfig = pulumi.Output.secret("apiVersion: v1\nkind: Config\n")
@@ -134,11 +129,34 @@ def test_charts_on_one_cluster_share_one_provider(mocks: Mocks):
                            kube_context="other", project_dir=ROOT)
 
     def check(_: Any) -> None:
-        providers = sorted(r.name for r in mocks.resources if r.typ == "pulumi:providers:pulumi-python")
-        assert providers == ["helmlife-cluster", "helmlife-cluster-2"]
+        providers = sorted((r.typ, r.name) for r in mocks.resources if r.typ.startswith("pulumi:providers:"))
+        assert providers == [("pulumi:providers:kubernetes", "cluster"), ("pulumi:providers:kubernetes", "cluster-2"),
+                             ("pulumi:providers:pulumi-python", "helmlife-cluster"),
+                             ("pulumi:providers:pulumi-python", "helmlife-cluster-2")]
 
-    return pulumi.Output.all(*[c.urn for c in (*charts, other)], *[s.urn for c in (*charts, other)
-                                                                   for s in c.steps.values()]).apply(check)
+    return pulumi.Output.all(*[all_registered(c) for c in (*charts, other)]).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_users_kubernetes_provider_is_the_charts_cluster(mocks: Mocks):
+    """The way every pulumi-kubernetes resource takes its cluster: opts.provider."""
+    import pulumi_kubernetes as k8s
+
+    from helmlife.chart import LifecycleChart
+
+    mine = k8s.Provider("mine", kubeconfig="apiVersion: v1\nkind: Config\n", context="ctx")
+    chart = LifecycleChart("app", {"name": "app", "chart": "charts/demo-app"}, project_dir=ROOT,
+                           opts=pulumi.ResourceOptions(provider=mine))
+
+    def check(_: Any) -> None:
+        release = next(r for r in mocks.resources if r.typ == "kubernetes:helm.sh/v3:Release")
+        assert release.provider and "::mine::" in release.provider, release.provider
+        kinds = [r.name for r in mocks.resources if r.typ == "pulumi:providers:kubernetes"]
+        assert kinds == ["mine"]  # no second kubernetes provider
+        steps = next(r for r in mocks.resources if r.typ == "pulumi:providers:pulumi-python")
+        assert steps.inputs["helmlife-cluster:kube_context"] == "ctx"
+
+    return all_registered(chart).apply(check)
 
 
 def assert_secret(*flags: bool) -> None:
@@ -149,7 +167,8 @@ def assert_secret(*flags: bool) -> None:
 def test_destroy_action_builds_no_steps(mocks: Mocks):
     chart = _build({"name": "gone", "chart": "charts/demo-app", "action": "destroy"})
     assert chart.steps == {} and chart.release is None
-    return chart.urn.apply(lambda _: [r.name for r in mocks.resources if r.name != "gone"] == []
+    return chart.urn.apply(lambda _: [r.name for r in mocks.resources if r.name != "gone"
+                                      and not r.typ.startswith("pulumi:providers:")] == []
                            or pytest.fail(str([r.name for r in mocks.resources])))
 
 
@@ -172,8 +191,8 @@ def test_secret_config_outputs_never_enter_the_spec_input(mocks: Mocks):
                     "values": [{"key": "token", "value": pulumi.Output.secret("t0k3n"), "secret": True}]})
 
     def check(_: Any) -> None:
-        rel = next(r for r in mocks.resources if r.name == "app-release")
-        assert rel.inputs["spec"]["values"] == [{"key": "token", "secret": True, "value": "[secret]"}]
+        pre = next(r for r in mocks.resources if r.name == "app-pre-exec")
+        assert pre.inputs["__spec"]["values"] == [{"key": "token", "secret": True, "value": "[secret]"}]
 
     return all_registered(chart).apply(check)
 
@@ -186,7 +205,7 @@ def test_depends_on_waits_for_the_other_charts_validate(mocks: Mocks):
 
     def check(_: Any) -> None:
         order = [r.name for r in mocks.resources]
-        assert order.index("op-validate") < order.index("app-check-prerequisites")
+        assert order.index("op-validate") < order.index("app-pre-exec")
 
     return pulumi.Output.all(all_registered(op), all_registered(app)).apply(check)
 
@@ -205,17 +224,22 @@ def test_depends_on_names_need_the_charts(mocks: Mocks) -> None:
 def test_repository_password_is_a_secret_input_and_only_marked_in_the_spec(mocks: Mocks):
     chart = _build({"name": "priv", "chart": {"repo": "https://charts.example.com", "name": "c", "version": "1.0.0",
                                               "username": "u", "password": "hunter2-in-code", "ca": "PEM"}})
-    release = chart.steps["release"]
+    pre = chart.steps["pre_exec"]
 
     def check(args: list[Any]) -> None:
         auth, secret = args
         assert auth == {"password": "hunter2-in-code", "ca": "PEM"} and secret
-        rel = next(r for r in mocks.resources if r.name == "priv-release")
-        assert "hunter2-in-code" not in repr(rel.inputs["spec"])
-        assert rel.inputs["spec"]["chart"]["password"] == "[secret]"
+        step = next(r for r in mocks.resources if r.name == "priv-pre-exec")
+        assert "hunter2-in-code" not in repr(step.inputs["__spec"])
+        assert step.inputs["__spec"]["chart"]["password"] == "[secret]"
+        release = next(r for r in mocks.resources if r.typ == "kubernetes:helm.sh/v3:Release")
+        opts = release.inputs["repositoryOpts"]  # the secret leaf makes the property secret (at least)
+        password = opts if pulumi.runtime.rpc._special_sig_key in opts else opts["password"]
+        assert password.get(pulumi.runtime.rpc._special_sig_key) == pulumi.runtime.rpc._special_secret_sig
+        assert "hunter2-in-code" in repr(password)
 
     async def is_secret(out: pulumi.Output[Any]) -> bool:
         return await out.is_secret()
 
-    return pulumi.Output.all(release.repo_auth,  # type: ignore[attr-defined]
-                             pulumi.Output.from_input(is_secret(release.repo_auth))).apply(check)  # type: ignore[attr-defined]
+    return pulumi.Output.all(pre.out("repo_auth"), pulumi.Output.from_input(is_secret(pre.out("repo_auth")))).apply(
+        lambda a: pulumi.Output.all(all_registered(chart)).apply(lambda _: check(a)))
