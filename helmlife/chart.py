@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
+import sys
 import time
 import types
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.dynamic import Resource
+from pulumi.runtime.proto import engine_pb2
 
 from . import chart_source, cluster, crds, kube, release_args, releases
 from .actions import diagnose
@@ -75,6 +76,17 @@ def _aliases(step: StepDef, chart: str) -> list[pulumi.Alias]:
         return []
     old_name, old_type = step.legacy
     return [pulumi.Alias(name=f"{chart}-{old_name}", type_=f"pulumi-python:dynamic/{STEP_MODULE}:{old_type}")]
+
+
+def _log_now(urn: str, message: str) -> None:
+    """An error line on the resource, sent before returning: an error hook runs in the engine's
+    callback while the operation fails, and `pulumi.log` with a resource only queues the message
+    on the program's event loop, which the engine is about to stop."""
+    engine = pulumi.runtime.settings.get_engine()
+    if engine is None:
+        print(message, file=sys.stderr)
+        return
+    engine.Log(engine_pb2.LogRequest(severity=engine_pb2.ERROR, message=message, urn=urn, streamId=0))
 
 
 class LifecycleChart(pulumi.ComponentResource):
@@ -200,7 +212,7 @@ class LifecycleChart(pulumi.ComponentResource):
             aliases=[pulumi.Alias(name=f"{name}-release", type_=OLD_RELEASE_TYPE)],
             # A release Helm already has and the stack does not (state lost, an interrupted
             # install): adopted, not installed again. Ignored once the Release is in the state.
-            import_=f"{spec.namespace}/{spec.name}" if self._live else None,
+            import_=self._adopt(),
             ignore_changes=["*"] if leave else None,
             hooks=pulumi.ResourceHookBinding(on_error=[self._on_deploy_failure()]),
         )
@@ -216,18 +228,29 @@ class LifecycleChart(pulumi.ComponentResource):
             return pulumi.Output.secret(node)
         return secret(self._facts["secret_value_inputs"])
 
-    def _helm_record(self) -> bool:
-        """Whether Helm has a live release of this name now, asked once while the program runs
-        when the cluster's kubeconfig is known here (not an Output); False otherwise."""
+    def _helm_record(self) -> releases.ReleaseRecord | None:
+        """Helm's live record of this release now, asked once while the program runs when the
+        cluster's kubeconfig is known here (not an Output); None otherwise."""
         known = self.access.known()
         if known is None:
-            return False
+            return None
         try:
             record = releases.latest(kube.api_client(*known), self.spec.name, self.spec.namespace)
         except Exception as err:  # noqa: BLE001 - pre_exec's check names an unreachable cluster
             pulumi.log.debug(f"{self.spec.name}: could not read Helm's record: {err}")
-            return False
-        return bool(record and record.live)
+            return None
+        return record if record and record.live else None
+
+    def _adopt(self) -> str | None:
+        """The Release's `import` ID when Helm has a release this stack's Release did not deploy
+        (state lost, an interrupted install, or a release made by hand or by another tool): it is
+        adopted, not installed again. A release a helmlife Release deployed carries its
+        description, and is in the state already (Pulumi refuses to replace an imported resource
+        that still declares its import)."""
+        live = self._live
+        if live is None or (live.description or "").startswith(release_args.DESCRIPTION_PREFIX):
+            return None
+        return f"{self.spec.namespace}/{self.spec.name}"
 
     # --- on_deploy_failure -------------------------------------------------------------------
 
@@ -292,8 +315,8 @@ class LifecycleChart(pulumi.ComponentResource):
                     return True
             detail = "\n".join(lines) or "  (no unready workloads or events found)"
             after = diagnose.after_failure(api, spec.namespace, spec.name) if api is not None else ""
-            pulumi.log.error(f"{spec.name}: on_deploy_failure: what the cluster shows in namespace "
-                             f"{spec.namespace}:\n{detail}\n{after}", resource=self.release)
+            _log_now(args.urn, f"{spec.name}: deploy failed.\non_deploy_failure: {args.failed_operation} of release "
+                               f"{spec.name} failed; what the cluster shows in namespace {spec.namespace}:\n{detail}\n{after}")
             return False
 
         return pulumi.ErrorHook(f"helmlife-{pulumi.get_stack()}-{self._name}-on-deploy-failure", on_error)

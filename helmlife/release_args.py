@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 import yaml
+from pulumi_kubernetes.helm.v3 import ReleaseArgs, RepositoryOptsArgs
 
 from . import chart_source
 from .spec import ChartSpec, LocalChart, RepoChart, SpecError
@@ -51,29 +51,42 @@ def arguments(spec: ChartSpec, project_dir: Path, values: dict[str, Any], rollou
     return args
 
 
+DESCRIPTION_PREFIX = "helmlife "  # Helm keeps it as the revision's description (`helm history`)
+
+
 def description(rollout: str | None) -> str | None:
-    return f"helmlife {rollout}" if rollout else None
+    return f"{DESCRIPTION_PREFIX}{rollout}" if rollout else None
 
 
 def from_spec(spec: ChartSpec, project_dir: Path, values: dict[str, Any], secret_values: dict[str, Any],
-              rollout: pulumi.Input[str] | None = None) -> k8s.helm.v3.ReleaseArgs:
-    return k8s.helm.v3.ReleaseArgs(**arguments(spec, project_dir, deep_merge(values, secret_values), rollout))
+              rollout: pulumi.Input[str] | None = None) -> ReleaseArgs:
+    return ReleaseArgs(**arguments(spec, project_dir, deep_merge(values, secret_values), rollout))
 
 
 CAMEL = {"create_namespace": "createNamespace", "skip_await": "skipAwait", "force_update": "forceUpdate",
          "reset_values": "resetValues", "repository_opts": "repositoryOpts", "ca_file": "caFile"}
+# The kubernetes plugin's Release struct as its Check records it: every field, zero values
+# included, except nil pointers (maxHistory, repositoryOpts) and the outputs.
+RELEASE_FIELDS = {
+    "allowNullValues": False, "atomic": False, "chart": "", "cleanupOnFail": False, "createNamespace": False,
+    "dependencyUpdate": False, "description": "", "devel": False, "disableCRDHooks": False,
+    "disableOpenapiValidation": False, "disableWebhooks": False, "forceUpdate": False, "keyring": "", "lint": False,
+    "name": "", "namespace": "", "postrender": "", "recreatePods": False, "renderSubchartNotes": False,
+    "replace": False, "resetValues": False, "reuseValues": False, "skipAwait": False, "skipCrds": False,
+    "timeout": 0, "values": {}, "verify": False, "version": "", "waitForJobs": False,
+}
+REPOSITORY_FIELDS = {"caFile": "", "certFile": "", "keyFile": "", "password": "", "repo": "", "username": ""}
 
 
 def checked_inputs(args: dict[str, Any], version: str | None) -> dict[str, Any]:
     """The inputs the kubernetes plugin's Check records for these arguments (its `__inputs`):
-    camelCase, zero values left out, the chart's version filled in, as its Release struct
-    serializes. What a refresh writes when the Release takes over an older step's state, so
-    the first diff finds nothing to change."""
-    def fields(struct: dict[str, Any]) -> dict[str, Any]:  # Go's omitempty: zero fields are left out
-        return {CAMEL.get(k, k): v for k, v in struct.items() if v not in (None, False, "", {}, [])}
-    out = fields(args)
-    if isinstance(opts := args.get("repository_opts"), k8s.helm.v3.RepositoryOptsArgs):
-        out["repositoryOpts"] = fields({k: getattr(opts, k) for k in ("repo", "username", "password", "ca_file")})
+    its Release struct's fields, zero values included, and the chart's version. What a refresh
+    writes when the Release takes over an older step's state, so the first diff finds nothing."""
+    given = {CAMEL.get(k, k): v for k, v in args.items() if v is not None}
+    out = {**RELEASE_FIELDS, **{k: v for k, v in given.items() if k != "repositoryOpts"}}
+    if isinstance(opts := args.get("repository_opts"), RepositoryOptsArgs):
+        out["repositoryOpts"] = {**REPOSITORY_FIELDS, **{CAMEL.get(k, k): v for k in ("repo", "username", "password", "ca_file")
+                                                        if (v := getattr(opts, k)) is not None}}
     if version:
         out["version"] = version
     return out
@@ -90,13 +103,13 @@ def local_chart_path(spec: ChartSpec, project_dir: Path) -> str:
         return str(resolved)
 
 
-def _repository_opts(chart: RepoChart, project_dir: Path, *, with_url: bool) -> k8s.helm.v3.RepositoryOptsArgs:
+def _repository_opts(chart: RepoChart, project_dir: Path, *, with_url: bool) -> RepositoryOptsArgs:
     ca_file: pulumi.Input[str] | None = None
     if chart.ca_file:
         ca_file = str(project_dir / chart.ca_file)
     elif chart.ca is not None:
         ca_file = pulumi.Output.from_input(chart.ca).apply(ca_bundle_file)
-    return k8s.helm.v3.RepositoryOptsArgs(
+    return RepositoryOptsArgs(
         repo=chart.repo if with_url else None, username=chart.username,
         password=pulumi.Output.secret(chart.password) if chart.password is not None else None, ca_file=ca_file)
 

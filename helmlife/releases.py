@@ -30,6 +30,7 @@ class ReleaseRecord:
     manifest: str
     config: dict[str, Any]
     chart_name: str | None = None
+    description: str | None = None  # info.description: a Release helmlife declared writes "helmlife <token>"
     # When this revision was deployed (Helm's `info.last_deployed`): unlike the revision number,
     # it changes on every install, including a reinstall that starts again at revision 1.
     last_deployed: str | None = None
@@ -80,7 +81,7 @@ def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> 
         name=name, namespace=namespace, revision=int(doc.get("version", 0)),
         status=(doc.get("info") or {}).get("status", ""), chart_version=meta.get("version"),
         app_version=meta.get("appVersion"), manifest=doc.get("manifest") or "", config=doc.get("config") or {},
-        chart_name=meta.get("name"),
+        chart_name=meta.get("name"), description=(doc.get("info") or {}).get("description"),
         last_deployed=(doc.get("info") or {}).get("last_deployed"),
     )
 

@@ -111,7 +111,7 @@ def after_failure(api: client.ApiClient, namespace: str, release: str) -> str:
     if record is None or not record.live:
         return f"Helm now has no release {release} in namespace {namespace}"
     return (f"Helm now has revision {record.revision} of {release} ({record.status}, chart {record.chart_version}); "
-            "the stack records it at the next `pulumi up` (or `pulumi refresh`)")
+            "the next `pulumi up` tries the declared state again")
 
 
 def cluster_view(api: client.ApiClient, namespace: str, release: str, since: datetime | None,

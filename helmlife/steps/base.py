@@ -165,8 +165,8 @@ class StepProvider(ResourceProvider):
         old, new = normalize(step, self._on_cluster(olds)), normalize(step, self._on_cluster(news))
         if old.get("skipped") or changed_paths(old, new, step.triggers, since=step.since):
             outs = self._run(new, "update")
-        else:
-            outs = {k: old.get(k) for k in step.outputs}
+        else:  # nothing to run: the outputs it made last time, and what check derived anew
+            outs = {k: old.get(k) for k in step.outputs if k not in new}
             outs.update(self._settled(new))
         return UpdateResult(outs={**news, **wrap(step, {**outs, "skipped": False})})
 
@@ -210,6 +210,9 @@ class StepProvider(ResourceProvider):
         norm = normalize(step, self._on_cluster(props))
         journal(step.name, "delete", (norm.get("spec") or {}).get("name"))
         if norm.get("skipped"):
+            return
+        if step.name == "release" and "spec" not in norm:  # taken over by a refresh, not yet by the Release
+            retired.uninstall_taken_over(norm)
             return
         inputs, outputs = self._parse(norm)
         with naming_cluster(inputs.kubeconfig, inputs.kube_context):

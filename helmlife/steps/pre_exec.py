@@ -170,9 +170,11 @@ def run(inputs: Inputs) -> Outputs:
     record = releases.latest(inputs.api, spec.name, spec.namespace)
     deployed = record.chart_version if record and record.live else None
     state = ReleaseState(record, inputs.chart_version, spec.last_breaking_version_requiring_restart, 0)
-    if decide(state).action is Action.reinstall and not spec.force_crd_deletion and not spec.dry_run:
-        # The Release's replacement uninstalls first: refuse now, before anything is removed.
-        if left := crds_at_risk(inputs.api, spec.name, spec.namespace):
+    if decide(state).action is Action.reinstall:
+        log.info("the Release is replaced (uninstall, then install): %s -> %s crosses breaking version %s",
+                 deployed, inputs.chart_version, spec.last_breaking_version_requiring_restart)
+        # The replacement uninstalls first: refuse now, before anything is removed.
+        if not (spec.force_crd_deletion or spec.dry_run) and (left := crds_at_risk(inputs.api, spec.name, spec.namespace)):
             raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
     created = False
     if spec.create_namespace and spec.dry_run:
@@ -210,6 +212,10 @@ def refresh(inputs: Inputs, outputs: Outputs) -> dict[str, Any] | None:
     record = releases.latest(inputs.api, inputs.release, inputs.namespace)
     raw = manifests.objects(record.manifest, inputs.namespace) if record and record.live else {}
     live = {k: o for k, o in raw.items() if kube.object_exists(inputs.api, o, inputs.namespace)}
+    if inputs.shape != SHAPE:
+        # Recorded by an earlier helmlife, whose pre_exec kept no values to render with: what Helm
+        # has is the reference; the next up checks the declared state against it.
+        return {"manifest": manifests.mask(live, []), "shape": SHAPE, "drifted": []}
     try:
         desired = manifests.objects(render.manifest(inputs), inputs.namespace)
     except render.RenderError as err:

@@ -18,7 +18,8 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from .. import release_args, releases
+from .. import kube, release_args, releases
+from ..helm import Helm
 from ..actions.uninstall import uninstall
 from ..spec import RepoChart
 from ..values import deep_merge
@@ -49,6 +50,15 @@ def delete_retired(step: str, inputs: Inputs, outputs: Any) -> None:
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
     return None
+
+
+def uninstall_taken_over(props: dict[str, Any]) -> None:
+    """`pulumi destroy` after a refresh rewrote the old release step in the Release's shape but
+    before an `up` moved it to the Release: uninstall it as the Release would (validate's delete
+    has already refused if CRDs about to go hold custom resources)."""
+    kubeconfig = kube.kubeconfig_content(props.get("kubeconfig") or None)
+    Helm(kubeconfig, props.get("kube_context") or None).uninstall(
+        str(props["name"]), str(props["namespace"]), f"{int(props.get('timeout') or 300)}s")
 
 
 def _secret(value: Any) -> dict[str, Any]:

@@ -197,7 +197,11 @@ class Project:
                 if command == "up":
                     report["outputs"] = {k: v.value for k, v in res.outputs.items() if not v.secret}
         except auto_errors.CommandError as err:
-            return Run(False, "\n".join(lines) + "\n" + str(err), {})
+            failed = Run(False, "\n".join(lines) + "\n" + str(err), {})
+            if dump := os.environ.get("HELMLIFE_TEST_DUMP"):  # a failing run's whole output, to read
+                with open(dump, "a") as fh:
+                    fh.write(f"\n===== {command} {name}\n{failed.output}")
+            return failed
         report["change_summary"] = {getattr(k, "value", k): v for k, v in report["change_summary"].items()}
         return Run(True, "\n".join(lines), report)
 

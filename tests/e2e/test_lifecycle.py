@@ -217,14 +217,17 @@ def test_secrets_never_in_plain_text_in_state(project: Project, cluster: Cluster
     assert cluster.kubeconfig.read_text() not in exported
     assert "current-context" not in exported  # no piece of the kubeconfig in clear either
     steps = [res for res in deployment["resources"] if res["type"].startswith("pulumi-python:dynamic/helmlife:")]
-    assert len(steps) == 6
-    assert not any("kubeconfig" in res[section] for res in steps for section in ("inputs", "outputs"))
-    # The credentials are recorded once, by the provider the steps run in, and encrypted there.
-    providers = [res for res in deployment["resources"] if res["urn"].endswith("::helmlife-cluster")]
-    assert len(providers) == 1 and all(res["provider"].startswith(providers[0]["urn"]) for res in steps)
-    for section in ("inputs", "outputs"):
-        kc = providers[0][section]["helmlife-cluster:kubeconfig"]
-        assert isinstance(kc, dict) and "ciphertext" in kc, section
+    assert len(steps) == 3
+    assert not any("kubeconfig" in key for res in steps for section in ("inputs", "outputs") for key in res[section])
+    # The credentials are recorded once per cluster, by the kubernetes provider the Release uses and
+    # by the provider the steps run in, encrypted in both.
+    steps_provider = [res for res in deployment["resources"] if res["urn"].endswith("::helmlife-cluster")]
+    assert len(steps_provider) == 1 and all(res["provider"].startswith(steps_provider[0]["urn"]) for res in steps)
+    kubernetes = [res for res in deployment["resources"] if res["type"] == "pulumi:providers:kubernetes"]
+    assert len(kubernetes) == 1
+    for provider, key in ((steps_provider[0], "helmlife-cluster:kubeconfig"), (kubernetes[0], "kubeconfig")):
+        for section in ("inputs", "outputs"):
+            assert isinstance(provider[section][key], dict) and "ciphertext" in provider[section][key], section
     # The release itself did get the secret value.
     values = json.loads(subprocess.run(
         [str(ROOT / ".tools/bin/helm"), "get", "values", "app", "-n", ns, "-o", "json", "--kubeconfig", str(cluster.kubeconfig)],
@@ -255,11 +258,11 @@ def test_bad_spec_fails_at_preview_with_nothing_applied(project: Project, cluste
     r = project.preview("t")
     assert not r.ok, r.output
     assert field in r.output and hint in r.output, r.output
-    assert "stack 't'" in r.output or "bad: check_prerequisites" in r.output, r.output
+    assert "stack 't'" in r.output or "bad: pre_exec" in r.output, r.output
     up = project.up("t")
     assert not up.ok
     assert cluster.release_secrets(ns, "bad") == []
-    assert ("release", "create") not in project.steps()
+    assert project.steps() == []  # no step ran, so nothing reached the cluster
 
 
 def test_destroy_runs_the_current_library_code(project: Project, cluster: Cluster, tmp_path: Path) -> None:
@@ -274,7 +277,7 @@ def test_destroy_runs_the_current_library_code(project: Project, cluster: Cluste
     patched = tmp_path / "patched"
     shutil.copytree(ROOT / "helmlife", patched / "helmlife", ignore=shutil.ignore_patterns("__pycache__"))
     marker = tmp_path / "new-code-ran"
-    release_py = patched / "helmlife" / "steps" / "release.py"
+    release_py = patched / "helmlife" / "steps" / "pre_exec.py"
     release_py.write_text(release_py.read_text().replace(
         "def delete(inputs: Inputs, outputs: Outputs) -> None:\n",
         f"def delete(inputs: Inputs, outputs: Outputs) -> None:\n    open({str(marker)!r}, 'a').write('patched delete\\n')\n",
@@ -331,8 +334,7 @@ def test_crds_removed_on_action_destroy_and_on_chart_removal(project: Project, c
     assert (r := project.up("t")).ok, r.output
     assert cluster.release_secrets(ns, "op") == []
     assert not OPERATOR_CRDS & cluster.crd_names()
-    deleted = [s for s, o in project.steps("delete")]
-    assert deleted.index("release") < deleted.index("crd_cleanup")
+    assert [s for s, o in project.steps("delete")] == ["validate", "crd_cleanup", "pre_exec"]
 
     project.write_stack("t", [op])
     assert (r := project.up("t")).ok, r.output
@@ -344,43 +346,60 @@ def test_crds_removed_on_action_destroy_and_on_chart_removal(project: Project, c
     assert not OPERATOR_CRDS & cluster.crd_names()
 
 
-# The last commit before the step table (helmlife 0.1): its state shape is what users have.
-HELMLIFE_0_1 = "d362c53168c1d11046cdb071c72e0316b8ccea17"
+# Earlier helmlife versions whose state users have: 0.1 (the last commit before the step table)
+# and 0.2 (the last commit whose own release step drove helm, before the kubernetes Release).
+EARLIER = {"0.1": "d362c53168c1d11046cdb071c72e0316b8ccea17", "0.2": "e197b13"}
 PLAIN_MAIN = "from helmlife.program import deploy_stack\n\ndeploy_stack()\n"
 
 
-def test_stack_deployed_by_helmlife_0_1_upgrades_without_any_change(project: Project, cluster: Cluster,
-                                                                     tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", sorted(EARLIER))
+def test_stack_deployed_by_an_earlier_helmlife_moves_to_the_release_without_any_change(
+        project: Project, cluster: Cluster, tmp_path: Path, version: str) -> None:
     ns = project.namespace
-    old = tmp_path / "helmlife-0.1"
+    old = tmp_path / f"helmlife-{version}"
     old.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", HELMLIFE_0_1, "helmlife"],
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", EARLIER[version], "helmlife"],
                              capture_output=True)
     if archive.returncode != 0:
-        pytest.fail(f"this test needs commit {HELMLIFE_0_1} (helmlife 0.1) in the checkout's history: "
+        pytest.fail(f"this test needs commit {EARLIER[version]} (helmlife {version}) in the checkout's history: "
                     f"{archive.stderr.decode()}", pytrace=False)
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
-    (project.root / "__main__.py").write_text(PLAIN_MAIN)  # 0.1 knows none of today's hook options
+    (project.root / "__main__.py").write_text(PLAIN_MAIN)  # earlier versions know none of today's hook options
     project.write_stack("t", [chart("app", ns), chart("op", ns, "charts/demo-operator/1.0.0", force_crd_deletion=True)])
 
     assert (r := project.run("up", "t", pythonpath=f"{old}:{project.root}")).ok, r.output
-    types = {res["type"].rsplit(":", 1)[-1] for res in project.stack("t").export_stack().deployment["resources"]}
-    assert {"Prerequisites", "CrdCleanup", "Release"} <= types, types  # 0.1 really made this state
+    types = {res["type"] for res in project.stack("t").export_stack().deployment["resources"]}
+    assert "pulumi-python:dynamic/helmlife:Release" in types and "kubernetes:helm.sh/v3:Release" not in types, types
     revisions = {rel: cluster.deployed_revision(ns, rel) for rel in ("app", "op")}
     assert revisions == {"app": 1, "op": 1}
+    pods = {p.metadata.uid for rel in ("app", "op") for p in cluster.pods(ns, rel)}
+    crds = {c.metadata.name: c.metadata.resource_version
+            for c in client.ApiextensionsV1Api(cluster.api).list_custom_resource_definition().items}
 
+    # Without a refresh the new graph cannot take the helm-driven step's state over: preview says
+    # what to do, and nothing is applied.
+    refused = project.preview("t")
+    assert not refused.ok and "run `pulumi refresh` once" in refused.output, refused.output
+    assert (r := project.run("refresh", "t")).ok, r.output
+    import os as _os
+    if _os.environ.get("HELMLIFE_TEST_DUMP"):
+        Path("/tmp/after_refresh.json").write_text(json.dumps(project.stack("t").export_stack().deployment, default=str))
     project.clear_journal()
     preview = project.preview("t")
     assert preview.ok, preview.output
-    # No replace, no update: the aliases and 0.1 inputs hold. One thing is new in the state: the
-    # provider that records the cluster's credentials once (they were copied into every step).
-    assert preview.changes == {"create": 1}, preview.output
-    assert "+ pulumi:providers:pulumi-python: (create)" in preview.output and "::helmlife-cluster]" in preview.output
+    # The Release moves to the kubernetes provider, which this preview creates: it shows as an
+    # update of its provider reference. No replacement, and (below) no helm call.
+    assert "replace" not in preview.changes and "Release: (replace)" not in preview.output, preview.output
     assert (r := project.up("t")).ok, r.output
-    assert [(s, op) for s, op in project.steps() if op != "delete"] == [], "no step may run again"
-    assert project.steps("delete") == []
+    if _os.environ.get("HELMLIFE_TEST_DUMP"):
+        Path("/tmp/after_up.json").write_text(json.dumps(project.stack("t").export_stack().deployment, default=str))
+    assert [(s, op) for s, op in project.steps() if op in ("create", "update")] == [], r.output
     assert {rel: cluster.deployed_revision(ns, rel) for rel in ("app", "op")} == revisions
     assert all(len(cluster.release_secrets(ns, rel)) == 1 for rel in ("app", "op"))
-    types = {res["type"].rsplit(":", 1)[-1] for res in project.stack("t").export_stack().deployment["resources"]}
-    assert "CheckPrerequisites" in types and "Prerequisites" not in types, types
+    assert {p.metadata.uid for rel in ("app", "op") for p in cluster.pods(ns, rel)} == pods  # no pod restarted
+    assert {c.metadata.name: c.metadata.resource_version
+            for c in client.ApiextensionsV1Api(cluster.api).list_custom_resource_definition().items
+            if c.metadata.name in crds} == crds  # no CRD touched
+    types = {res["type"] for res in project.stack("t").export_stack().deployment["resources"]}
+    assert "kubernetes:helm.sh/v3:Release" in types and "pulumi-python:dynamic/helmlife:Release" not in types, types
     assert project.preview("t").changes == {}
