@@ -4,7 +4,7 @@ A pull request reviewer wants to know, per chart: is the release installed, upgr
 which version to which) or uninstalled; which lifecycle steps (hooks included) will run and
 which changed inputs make them run; and above all whether CRDs will be deleted, because
 deleting a CRD deletes every custom resource of its kind. The raw preview holds all of that
-but spread over six step resources per chart.
+but spread over five resources per chart (the component, three steps, the Release).
 
 Shape of the input, as printed by `pulumi preview --json` (Pulumi v3, `display.PreviewDigest`):
 
@@ -132,7 +132,9 @@ def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
         if op is None:
             continue
         if rtype == RELEASE_TOKEN:
-            step_name, chart_name = RELEASE, _urn_name(str(new.get("parent") or old.get("parent") or "")) or name
+            if (chart_name := _release_chart(urn, new.get("parent") or old.get("parent"))) is None:
+                continue  # a Release the program declares itself, outside any LifecycleChart
+            step_name = RELEASE
         elif rtype.startswith(STEP_TYPE_PREFIX) and (step_def := STEP_BY_TYPE.get(rtype[len(STEP_TYPE_PREFIX):])):
             if step_def.name in RETIRED:
                 continue  # a step of an earlier helmlife leaving the state: nothing runs
@@ -145,8 +147,10 @@ def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
         step.old_inputs = step.old_inputs or unwrap(dict(old.get("inputs") or {}))
         step.old_outputs = step.old_outputs or unwrap(dict(old.get("outputs") or {}))
         step.new_inputs = step.new_inputs or unwrap(dict(new.get("inputs") or {}))
-        step.reasons |= set(raw.get("diffReasons") or []) | set(raw.get("replaceReasons") or [])
-        step.reasons |= {_top_key(k) for k in (raw.get("detailedDiff") or {})}
+        reported = {*(raw.get("diffReasons") or []), *(raw.get("replaceReasons") or []),
+                    *(_top_key(k) for k in (raw.get("detailedDiff") or {}))}
+        # A step names its bookkeeping inputs `__`-prefixed (e.g. replaceReasons ["__spec"]); read bare.
+        step.reasons |= reported if step_name == RELEASE else set(unwrap(dict.fromkeys(reported)))
     for chart in charts.values():
         for step in chart.steps.values():
             if step.op in ("update", "replace") and step.name != RELEASE:
@@ -225,10 +229,11 @@ def release_change(chart: Chart) -> str:
         if old_v != new_v:
             return f"{_direction(old_v, new_v)} {old_v} → {new_v}"
         return f"upgrade {new_v} (same chart version)"
-    # replace: the release is installed anew (new name or namespace) and the old one uninstalled
-    old_spec, new_spec = rel.old_inputs.get("spec") or {}, rel.new_inputs.get("spec") or {}
-    moved = [f"{label} {old_spec.get(k)} → {new_spec.get(k)}" for k, label in (("name", "release"), ("namespace", "namespace"))
-             if old_spec.get(k) != new_spec.get(k) and new_spec.get(k) is not None]
+    # replace: the release is installed anew (new name or namespace) and the old one uninstalled;
+    # the Release's own `name` and `namespace` inputs say where.
+    moved = [f"{label} {rel.old_inputs.get(k)} → {rel.new_inputs.get(k)}"
+             for k, label in (("name", "release"), ("namespace", "namespace"))
+             if rel.old_inputs.get(k) != rel.new_inputs.get(k) and rel.new_inputs.get(k) is not None]
     version = f"{old_v} → {new_v}" if old_v != new_v else new_v
     return f"reinstall {version}" + (f" ({', '.join(moved)})" if moved else "")
 
@@ -246,7 +251,8 @@ def crds_deleted(chart: Chart) -> tuple[list[str], bool] | None:
     spec = step.old_inputs.get("spec") if isinstance(step.old_inputs.get("spec"), dict) else {}
     if spec.get("dry_run"):
         return None
-    return names, bool(step.old_inputs.get("force_crd_deletion"))
+    # The flag travels in the spec (state of an earlier helmlife may have it as an input of its own).
+    return names, bool(spec.get("force_crd_deletion") or step.old_inputs.get("force_crd_deletion"))
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -338,6 +344,16 @@ def _urn_type(urn: str) -> str:
 def _urn_name(urn: str) -> str:
     parts = _urn_parts(urn)
     return parts[3] if len(parts) == 4 else urn
+
+
+def _release_chart(urn: str, parent: str | None) -> str | None:
+    """The LifecycleChart a Release belongs to: its parent's name (the URN's type chain says
+    whether the parent is one; the Release is named like its chart when the state has no parent)."""
+    parts = _urn_parts(urn)
+    chain = parts[2].split("$") if len(parts) == 4 else []
+    if len(chain) < 2 or chain[-2] != COMPONENT_TYPE:
+        return None
+    return _urn_name(parent) if parent else _urn_name(urn)
 
 
 def _chart_of(name: str, step: StepDef, parent: str | None) -> str:

@@ -1,5 +1,6 @@
 """Failure diagnostics without a cluster: the readiness watch keeps what failed although a
-rollback makes the release ready again, and Helm's record decides release drift."""
+rollback makes the release ready again, the failure says what Helm has now, and a refresh
+finds release drift from Helm's record and the cluster (pre_exec's `drifted`)."""
 from __future__ import annotations
 
 import threading
@@ -12,7 +13,8 @@ from kubernetes import client
 from helmlife import kube, releases
 from helmlife.actions import diagnose
 from helmlife.spec import parse_spec
-from helmlife.steps import release
+from helmlife.actions import render
+from helmlife.steps import pre_exec
 
 
 def test_the_watch_keeps_the_last_unready_sample_through_a_rollback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,29 +70,76 @@ def test_deployment_readiness_is_helms() -> None:
     assert kube.workload_readiness("Deployment", deployment(2, 1, replicas=3)) == (False, "2/2 available, 1 updated")
 
 
-# --- release drift from Helm's record ------------------------------------------------------------
+# --- the sampling interval and Helm's record after a failure -------------------------------------
 
-def record(revision: int, last_deployed: str | None, status: str = "deployed") -> releases.ReleaseRecord:
-    return releases.ReleaseRecord("gw", "ns", revision, status, "1.0.0", "1.0.0", "", {}, last_deployed)
+@pytest.mark.parametrize("timeout, interval", [(300, 5.0), (60, 3.0), (10, 1.0), (0, 1.0)])
+def test_sampling_is_a_twentieth_of_the_timeout_between_one_and_five_seconds(timeout: float, interval: float) -> None:
+    assert diagnose.sample_interval(timeout) == interval
 
 
-def drifted(monkeypatch: pytest.MonkeyPatch, helm_has: releases.ReleaseRecord | None, **recorded: Any) -> bool:
-    monkeypatch.setattr(releases, "latest", lambda *args: helm_has)
-    monkeypatch.setattr(releases, "head", lambda *args: helm_has and (helm_has.revision, helm_has.status))
+def record(revision: int, status: str = "deployed") -> releases.ReleaseRecord:
+    return releases.ReleaseRecord("gw", "ns", revision, status, "1.0.0", "1.0.0", "", {})
+
+
+def test_after_failure_says_what_helm_has_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With atomic, helm has rolled back (a new revision) or uninstalled by the time this runs."""
+    monkeypatch.setattr(releases, "latest", lambda *args: record(3))
+    assert diagnose.after_failure(None, "ns", "gw") == (
+        "Helm now has revision 3 of gw (deployed, chart 1.0.0); the next `pulumi up` tries the declared state again")
+    monkeypatch.setattr(releases, "latest", lambda *args: record(1, "uninstalled"))
+    assert diagnose.after_failure(None, "ns", "gw") == "Helm now has no release gw in namespace ns"
+    monkeypatch.setattr(releases, "latest", lambda *args: None)
+    assert diagnose.after_failure(None, "ns", "gw") == "Helm now has no release gw in namespace ns"
+
+
+def test_after_failure_never_hides_the_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable(*args: Any) -> None:
+        raise RuntimeError("connection refused")
+
+    monkeypatch.setattr(releases, "latest", unreachable)
+    assert diagnose.after_failure(None, "ns", "gw") == "(could not read Helm's record of gw: connection refused)"
+
+
+# --- release drift: what a refresh finds, from Helm's record and the cluster ----------------------
+
+DESIRED = """\
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gw}
+spec: {replicas: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: gw}
+"""
+
+
+def refreshed(monkeypatch: pytest.MonkeyPatch, helm_has: str | None, in_cluster: set[str]) -> dict[str, Any]:
+    """pre_exec's refresh when Helm's record holds `helm_has` (None: no release) and only the
+    objects named in `in_cluster` still exist; the chart renders DESIRED."""
+    monkeypatch.setattr(releases, "latest", lambda *args: None if helm_has is None else releases.ReleaseRecord(
+        "gw", "ns", 2, "deployed", "1.0.0", "1.0.0", helm_has, {}))
+    monkeypatch.setattr(kube, "object_exists", lambda api, obj, ns: obj["kind"] in in_cluster)
+    monkeypatch.setattr(render, "manifest", lambda inputs: DESIRED)
     spec = parse_spec({"name": "gw", "chart": "c", "namespace": "ns"})
-    inputs = release.Inputs(spec=spec, kubeconfig="kc")
+    inputs = pre_exec.Inputs(spec=spec, kubeconfig="apiVersion: v1\nkind: Config\n", shape=pre_exec.SHAPE)
     inputs.__dict__["api"] = None  # the cached client: no cluster here
-    return release.drifted(inputs, release.Outputs(**recorded))
+    found = pre_exec.refresh(inputs, pre_exec.Outputs())
+    assert found is not None
+    return found
 
 
-def test_helm_at_another_revision_than_recorded_is_drift(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert drifted(monkeypatch, record(3, "t3"), revision=1, last_deployed="t1")  # atomic rollback after a failure
-    assert drifted(monkeypatch, record(1, "t9"), revision=1, last_deployed="t1")  # reinstalled by hand
-    assert drifted(monkeypatch, None, revision=1, last_deployed="t1")  # gone
-    assert not drifted(monkeypatch, record(1, "t1"), revision=1, last_deployed="t1")
-    assert not drifted(monkeypatch, record(4, "t4"), revision=4, last_deployed="t4")  # from the labels alone
+def test_refresh_finds_no_drift_when_helm_and_the_cluster_match_the_chart(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = refreshed(monkeypatch, DESIRED, {"Deployment", "Service"})
+    assert found["drifted"] == []
+    assert sorted(found["manifest"]) == ["Deployment/ns/gw", "Service/ns/gw"]
 
 
-def test_state_without_last_deployed_compares_the_revision_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert not drifted(monkeypatch, record(2, "t2"), revision=2)
-    assert drifted(monkeypatch, record(3, "t3"), revision=2)
+def test_refresh_names_objects_changed_by_hand_or_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
+    scaled = DESIRED.replace("replicas: 2", "replicas: 1")  # e.g. an atomic rollback to an older revision
+    assert refreshed(monkeypatch, scaled, {"Deployment", "Service"})["drifted"] == ["~ Deployment/ns/gw"]
+    # The Service was deleted from the cluster: Helm's record still lists it, the cluster does not.
+    assert refreshed(monkeypatch, DESIRED, {"Deployment"})["drifted"] == ["+ Service/ns/gw"]
+    # Helm has no release at all (uninstalled by hand): everything declared is missing.
+    assert refreshed(monkeypatch, None, set())["drifted"] == ["+ Deployment/ns/gw", "+ Service/ns/gw"]

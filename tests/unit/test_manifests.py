@@ -73,12 +73,13 @@ def test_changes_cover_exactly_the_differing_keys(old: dict[str, int], new: dict
 def test_summary_block_lists_objects_and_diffs_and_stays_within_budget() -> None:
     old = {"Deployment/ns/app": {"spec": {"replicas": 1}}, "Service/ns/app": {"spec": {}}}
     new = {"Deployment/ns/app": {"spec": {"replicas": 2}}, "ConfigMap/ns/app": {"data": {}}}
-    chart = Chart("app", steps={"release": Step("release", "update", old_inputs={"manifest": old},
-                                                new_inputs={"manifest": new})})
+    # pre_exec records the render as `manifest` (the Release itself has no rendered objects in its inputs).
+    chart = Chart("app", steps={"pre_exec": Step("pre_exec", "update", old_inputs={"manifest": old},
+                                                 new_inputs={"manifest": new})})
     block = manifest_block(chart)
     assert block is not None and "<details><summary><code>app</code>: 1 added, 1 removed, 1 changed</summary>" in block
     assert "+ ConfigMap/ns/app\n~ Deployment/ns/app\n" in block and "-  replicas: 1\n+  replicas: 2" in block
     big = {f"ConfigMap/ns/c{i}": {"data": {"k": "v" * 50}} for i in range(500)}
-    cut = manifest_block(Chart("big", steps={"release": Step("release", "create", new_inputs={"manifest": big})}),
+    cut = manifest_block(Chart("big", steps={"pre_exec": Step("pre_exec", "create", new_inputs={"manifest": big})}),
                          budget=2000)
     assert cut is not None and len(cut) < 2300 and "pulumi preview --diff" in cut
