@@ -22,7 +22,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from . import chart_source, crds, kube, release_args, releases
-from .actions.uninstall import crds_at_risk, refusal
+from .actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
 from .hooks import Hooks, hook_ref
@@ -231,28 +231,38 @@ class LifecycleChart(pulumi.ComponentResource):
 
     def _refuse_destroy(self, base: Path, kubeconfig: str, kube_context: str | None) -> None:
         """Preview of `action: destroy`: the release step's delete will refuse to uninstall while
-        the chart's CRDs hold custom resources; say so now, with the same message. (Removing a
+        the chart's CRDs hold custom resources; say so now, with the same message, and name the
+        CRDs `helm.sh/resource-policy: keep` will leave behind. (Removing a
         chart from the stack, or `pulumi destroy`, runs no chart code at preview: there the
         refusal comes at the start of the destroy, before anything is removed.)"""
         spec = self.spec
-        if spec.force_crd_deletion or spec.dry_run:
+        if spec.dry_run:
             return
         try:
             api = kube.api_client(kubeconfig, kube_context)
             record = releases.latest(api, spec.name, spec.namespace)
             if record is None or not record.live:
                 return  # nothing to uninstall
-            try:
-                found = crds.of_chart(spec, base, split_values(spec, base)[0], Helm(kubeconfig, kube_context))
-            except (ValueError, OSError, HelmError):
-                found = None  # the chart cannot be read now: the template CRDs are still checked
-            owned = spec.crds if spec.crds is not None else [c.name for c in found or []]
-            left = crds_at_risk(api, spec.name, spec.namespace, owned)
+            left = {} if spec.force_crd_deletion else self._at_risk(api, base, kubeconfig, kube_context)
+            kept = kept_crds(record.manifest, spec.namespace)
+            notice = kept_notice(api, spec.name, kept, done=False) if kept else None
         except Exception as err:  # noqa: BLE001 - a preview must not fail on what it could not check
             pulumi.log.warn(f"{spec.name}: could not check the CRDs for custom resources before destroy: {err}")
             return
         if left:
             raise pulumi.RunError(refusal(spec.name, left))  # fails the preview with just this message
+        if notice:
+            pulumi.log.warn(notice)
+
+    def _at_risk(self, api: Any, base: Path, kubeconfig: str, kube_context: str | None) -> dict[str, list[str]]:
+        """What the release step's delete would refuse for: the chart's CRDs holding custom resources."""
+        spec = self.spec
+        try:
+            found = crds.of_chart(spec, base, split_values(spec, base)[0], Helm(kubeconfig, kube_context))
+        except (ValueError, OSError, HelmError):
+            found = None  # the chart cannot be read now: the template CRDs are still checked
+        owned = spec.crds if spec.crds is not None else [c.name for c in found or []]
+        return crds_at_risk(api, spec.name, spec.namespace, owned)
 
     def _method_refs(self, event: str) -> list[str]:
         """A subclass's override of a hook method becomes a hook reference."""

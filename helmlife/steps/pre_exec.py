@@ -57,7 +57,7 @@ def run(inputs: Inputs) -> Outputs:
             log.info("dry run: would uninstall %s (%s -> %s crosses breaking %s)", spec.name, deployed, target, breaking)
         else:
             log.info("uninstalling %s: %s -> %s crosses breaking version %s", spec.name, deployed, target, breaking)
-            uninstall(inputs)  # refused while template CRDs hold custom resources
+            uninstall(inputs, step="pre_exec")  # refused while template CRDs hold custom resources
             restarted = True
     return Outputs(payload=payload, previous_version=deployed, restarted=restarted, adopted=adopted,
                    created_namespace=created)

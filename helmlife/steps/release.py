@@ -15,7 +15,7 @@ from .. import kube, manifests, releases
 from ..actions import render
 from ..actions.install import install
 from ..actions.remediate import remediate
-from ..actions.uninstall import uninstall
+from ..actions.uninstall import kept_crds, kept_notice, uninstall
 from ..canonical import canonical_json
 from ..hooks import step_logger
 from ..spec import crosses_breaking, semver_key
@@ -83,7 +83,11 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
             and not changed_paths(olds, inputs.model_dump(mode="json"), render.RENDER_INPUTS)):
         return {"manifest": stored, "plan": plan}
     live = manifests.objects(record.manifest, inputs.namespace) if record and record.live else {}
-    desired = manifests.objects(render.manifest(inputs), inputs.namespace)
+    rendered = render.manifest(inputs)
+    desired = manifests.objects(rendered, inputs.namespace)
+    if kept := kept_crds(rendered, inputs.namespace):
+        step_logger(inputs.release, "release").warning("preview: %s",
+                                                       kept_notice(inputs.api, inputs.release, kept, done=False))
     secrets = secrets_of(inputs.secret_values, olds.get("secret_values") or {})
     return {"manifest": manifests.mask(desired, secrets, live, stored), "plan": plan}
 
