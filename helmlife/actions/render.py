@@ -75,20 +75,22 @@ def _key(inputs: "ChartInputs") -> str:
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
 
 
-def start(inputs: "ChartInputs") -> Future[str]:
-    """The render of these inputs: started in the background now, or the one already started."""
-    key = _key(inputs)
+def start(inputs: "ChartInputs", checked: bool = True) -> Future[str]:
+    """The render of these inputs: started in the background now, or the one already started.
+    `checked`: its objects pass the cluster's dry run too (what preview and `up` need; refresh,
+    which only compares, does without)."""
+    key = _key(inputs) + ("" if checked else ":unchecked")
     with _lock:
         found = _renders.get(key)
         if found is None:
-            found = _renders[key] = _pool.submit(_render, inputs)
+            found = _renders[key] = _pool.submit(_render, inputs, checked)
     return found
 
 
-def manifest(inputs: "ChartInputs") -> str:
+def manifest(inputs: "ChartInputs", checked: bool = True) -> str:
     """The manifest Helm would apply (hooks excluded, as in `helm get manifest`); RenderError
-    when the chart cannot be rendered with these values."""
-    return start(inputs).result()
+    when the chart cannot be rendered with these values (or, `checked`, the cluster refuses it)."""
+    return start(inputs, checked).result()
 
 
 def wait(inputs: "ChartInputs") -> None:
@@ -110,7 +112,7 @@ def _replacing(inputs: "ChartInputs") -> bool:
                                                             spec.last_breaking_version_requiring_restart))
 
 
-def _render(inputs: "ChartInputs") -> str:
+def _render(inputs: "ChartInputs", checked: bool) -> str:
     spec = inputs.spec
     chart, values = chart_source.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values]
     try:
@@ -130,6 +132,8 @@ def _render(inputs: "ChartInputs") -> str:
         if CONFLICT.search(reason):
             reason += "; list that object in the chart's adopt: to hand it over to Helm before the install"
         raise RenderError(f"chart {spec.chart_label} cannot be rendered with these values: {reason}") from None
+    if not checked:
+        return rendered
     refused = dry_run.refused(inputs.api, rendered, spec.namespace, manifests.secret_strings(inputs.secret_values),
                               replacing=_replacing(inputs))
     if refused:

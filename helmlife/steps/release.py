@@ -152,7 +152,7 @@ def refresh(inputs: Inputs, outputs: Outputs) -> dict[str, Any] | None:
         releases.revision(inputs.api, inputs.release, inputs.namespace, outputs.revision) if outputs.revision else None)
     reference = manifests.objects(ours.manifest, inputs.namespace) if ours else {}
     try:
-        desired = manifests.objects(render.manifest(inputs), inputs.namespace)
+        desired = manifests.objects(render.manifest(inputs, checked=False), inputs.namespace)
     except render.RenderError as err:
         step_logger(inputs.release, "release").info("refresh: cannot tell drift: %s", err)
         desired = live
