@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 import pulumi
 from pulumi.dynamic import Resource
 
-from . import chart_source, crds, kube, release_args, releases
+from . import chart_source, crds, helm_yaml, kube, release_args, releases
 from .actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
@@ -244,7 +244,7 @@ class LifecycleChart(pulumi.ComponentResource):
             if record is None or not record.live:
                 return  # nothing to uninstall
             left = {} if spec.force_crd_deletion else self._at_risk(api, base, kubeconfig, kube_context)
-            kept = kept_crds(record.manifest, spec.namespace)
+            kept = kept_crds(helm_yaml.load_all(record.manifest))
             notice = kept_notice(api, spec.name, kept, done=False) if kept else None
         except Exception as err:  # noqa: BLE001 - a preview must not fail on what it could not check
             pulumi.log.warn(f"{spec.name}: could not check the CRDs for custom resources before destroy: {err}")

@@ -13,9 +13,9 @@ release step, whenever it renders) and after the uninstall, so nothing is left b
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from .. import kube, releases
+from .. import helm_yaml, kube, releases
 from ..crds import CRD_KIND
 from ..hooks import step_logger
 
@@ -52,12 +52,13 @@ def refusal(release: str, left: dict[str, list[str]]) -> str:
             "force_crd_deletion: true on the chart to delete them with the CRDs, then run it again.")
 
 
-def kept_crds(manifest: str, namespace: str) -> list[str]:
-    """The CRDs of a release manifest annotated `helm.sh/resource-policy: keep` (a chart
+def kept_crds(docs: Iterable[Any]) -> list[str]:
+    """The CRDs among a release's objects annotated `helm.sh/resource-policy: keep` (a chart
     default of certificate controllers): `helm uninstall` leaves them, and with them every
     custom resource of their kinds, without a word."""
-    removed = {str(r) for r in kube.manifest_objects(manifest, namespace, uninstalled_only=True)}
-    return sorted(r.name for r in kube.manifest_objects(manifest, namespace) if r.kind == CRD_KIND and str(r) not in removed)
+    return sorted(str(d["metadata"]["name"]) for d in docs
+                  if isinstance(d, dict) and d.get("kind") == CRD_KIND and (d.get("metadata") or {}).get("name")
+                  and (d["metadata"].get("annotations") or {}).get(kube.HELM_RESOURCE_POLICY) == "keep")
 
 
 def kept_notice(api: "client.ApiClient", release: str, names: list[str], *, done: bool) -> str:
@@ -77,7 +78,7 @@ def uninstall(inputs: "StepInputs", owned_crds: Iterable[str] = (), step: str = 
     if not spec.force_crd_deletion and (left := crds_at_risk(inputs.api, spec.name, spec.namespace, owned_crds)):
         raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
     record = releases.latest(inputs.api, spec.name, spec.namespace)
-    kept = kept_crds(record.manifest, spec.namespace) if record and record.live else []
+    kept = kept_crds(helm_yaml.load_all(record.manifest)) if record and record.live else []
     inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
     if kept:
         step_logger(spec.name, step).warning("%s", kept_notice(inputs.api, spec.name, kept, done=True))

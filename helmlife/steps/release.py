@@ -81,15 +81,21 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
     stored = olds.get("manifest")
     if (stored is not None and not olds.get("drifted")
             and not changed_paths(olds, inputs.model_dump(mode="json"), render.RENDER_INPUTS)):
-        return {"manifest": stored, "plan": plan}
+        return {"manifest": stored, "plan": with_kept_crds(plan, stored)}
     live = manifests.objects(record.manifest, inputs.namespace) if record and record.live else {}
-    rendered = render.manifest(inputs)
-    desired = manifests.objects(rendered, inputs.namespace)
-    if kept := kept_crds(rendered, inputs.namespace):
+    desired = manifests.objects(render.manifest(inputs), inputs.namespace)
+    if kept := kept_crds(desired.values()):  # the log names their custom resources too
         step_logger(inputs.release, "release").warning("preview: %s",
                                                        kept_notice(inputs.api, inputs.release, kept, done=False))
     secrets = secrets_of(inputs.secret_values, olds.get("secret_values") or {})
-    return {"manifest": manifests.mask(desired, secrets, live, stored), "plan": plan}
+    return {"manifest": manifests.mask(desired, secrets, live, stored), "plan": with_kept_crds(plan, desired)}
+
+
+def with_kept_crds(plan: str, objects: manifests.Objects) -> str:
+    """The plan, naming the CRDs a destroy will leave behind: it is an input, so `pulumi preview
+    --diff` and the preview summary show it (they leave out the provider's log)."""
+    kept = kept_crds(objects.values())
+    return f"{plan}; a destroy keeps CRDs {', '.join(kept)} (helm.sh/resource-policy: keep)" if kept else plan
 
 
 def already_deployed(inputs: Inputs) -> releases.ReleaseRecord | None:

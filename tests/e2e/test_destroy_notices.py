@@ -41,6 +41,8 @@ def test_crds_kept_by_resource_policy_are_named_at_preview_and_destroy(project: 
     shown = project.cli("preview", "--stack", "t", "--non-interactive")  # as a user sees it
     assert "helm.sh/resource-policy: keep will stay in the cluster after a destroy" in shown, shown
     assert all(name in shown for name in KEPT_CRDS), shown
+    diff = project.preview("t")  # --diff leaves out the provider's log; the release's plan says it
+    assert f"a destroy keeps CRDs {', '.join(KEPT_CRDS)} (helm.sh/resource-policy: keep)" in diff.output, diff.output
 
     assert (up := project.up("t")).ok, up.output
     custom(cluster).create_namespaced_custom_object("kept.helmlife.dev", "v1", ns, "certificates", {

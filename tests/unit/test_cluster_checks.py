@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from helmlife import capabilities, crds, helm, kube
+from helmlife import capabilities, crds, helm, helm_yaml, kube
 from helmlife.actions import dry_run
 from helmlife.actions.uninstall import kept_crds
 
@@ -60,8 +60,8 @@ metadata:
 
 
 def test_only_crds_annotated_keep_are_kept_crds() -> None:
-    assert kept_crds(MANIFEST, "ns") == ["certificates.x.io"]
-    assert kept_crds("", "ns") == []
+    assert kept_crds(helm_yaml.load_all(MANIFEST)) == ["certificates.x.io"]
+    assert kept_crds([]) == []
 
 
 def test_an_api_refusal_names_the_field() -> None:
