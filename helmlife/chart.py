@@ -25,9 +25,9 @@ import pulumi_kubernetes as k8s
 from pulumi.dynamic import Resource
 from pulumi.runtime.proto import engine_pb2
 
-from . import chart_source, cluster, crds, kube, release_args, releases
+from . import chart_source, cluster, crds, helm_yaml, kube, release_args, releases
 from .actions import diagnose
-from .actions.uninstall import crds_at_risk, refusal
+from .actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
 from .hooks import HookContext, Hooks, hook_ref, run_failure_hooks, step_logger
@@ -369,25 +369,35 @@ class LifecycleChart(pulumi.ComponentResource):
 
     def _refuse_destroy(self, base: Path) -> None:
         """Preview of `action: destroy`: validate's delete will refuse to uninstall while the
-        chart's CRDs hold custom resources; say so now, with the same message. (Removing a chart
-        from the stack, or `pulumi destroy`, runs no chart code at preview: there the refusal
-        comes at the start of the destroy, before anything is removed.)"""
-        spec, known = self.spec, self.access.known()
-        if spec.force_crd_deletion or spec.dry_run or known is None or not self._live:
-            return
+        chart's CRDs hold custom resources; say so now, with the same message, and name the CRDs
+        `helm.sh/resource-policy: keep` will leave behind. (Removing a chart from the stack, or
+        `pulumi destroy`, runs no chart code at preview: there the refusal comes at the start of
+        the destroy, before anything is removed.)"""
+        spec, known, record = self.spec, self.access.known(), self._live
+        if spec.dry_run or known is None or record is None:
+            return  # nothing to uninstall, or no way to look from here
         try:
             api = kube.api_client(*known)
-            try:
-                found = crds.of_chart(spec, base, split_values(spec, base)[0], Helm(*known))
-            except (ValueError, OSError, HelmError):
-                found = None  # the chart cannot be read now: the template CRDs are still checked
-            owned = spec.crds if spec.crds is not None else [c.name for c in found or []]
-            left = crds_at_risk(api, spec.name, spec.namespace, owned)
+            left = {} if spec.force_crd_deletion else self._at_risk(api, base, *known)
+            kept = kept_crds(helm_yaml.load_all(record.manifest))
+            notice = kept_notice(api, spec.name, kept, done=False) if kept else None
         except Exception as err:  # noqa: BLE001 - a preview must not fail on what it could not check
             pulumi.log.warn(f"{spec.name}: could not check the CRDs for custom resources before destroy: {err}")
             return
         if left:
             raise pulumi.RunError(refusal(spec.name, left))  # fails the preview with just this message
+        if notice:
+            pulumi.log.warn(notice)
+
+    def _at_risk(self, api: Any, base: Path, kubeconfig: str, kube_context: str | None) -> dict[str, list[str]]:
+        """What the release step's delete would refuse for: the chart's CRDs holding custom resources."""
+        spec = self.spec
+        try:
+            found = crds.of_chart(spec, base, split_values(spec, base)[0], Helm(kubeconfig, kube_context))
+        except (ValueError, OSError, HelmError):
+            found = None  # the chart cannot be read now: the template CRDs are still checked
+        owned = spec.crds if spec.crds is not None else [c.name for c in found or []]
+        return crds_at_risk(api, spec.name, spec.namespace, owned)
 
     def _method_refs(self, event: str) -> list[str]:
         """A subclass's override of a hook method becomes a hook reference."""

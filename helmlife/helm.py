@@ -201,13 +201,17 @@ class Helm:
                      "--create-namespace": create_namespace}
             return json.loads(self.run(*args, *(flag for flag, on in flags.items() if on)))
 
-    def template(self, release: str, namespace: str, chart: ChartRef, values: list[dict[str, Any]]) -> str:
-        """The manifest of a fresh install, rendered against the cluster (lookups, capabilities)
-        but without install's check that live objects belong to the release."""
+    def template(self, release: str, namespace: str, chart: ChartRef, values: list[dict[str, Any]],
+                 capabilities: list[str]) -> str:
+        """The manifest of a fresh install without install's check that live objects belong to
+        the release: lookups against the cluster (`--dry-run=server`), `.Capabilities` from
+        `capabilities` (helm's own would be Kubernetes v1.20's), and, as in the release's
+        manifest, no hook objects (`--no-hooks`: helm runs those, it does not install them)."""
         with contextlib.ExitStack() as stack:
             files = _values_args(stack, values)
             chart_args = stack.enter_context(self.chart_args(chart))
-            return self.run("template", release, *chart_args, "-n", namespace, "--dry-run=server", *files)
+            return self.run("template", release, *chart_args, "-n", namespace, "--dry-run=server", "--no-hooks",
+                            *capabilities, *files)
 
     def uninstall(self, release: str, namespace: str, timeout: str, wait: bool = True) -> bool:
         """Uninstall; False when there was nothing to uninstall (so deletes are idempotent)."""

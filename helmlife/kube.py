@@ -157,6 +157,11 @@ class Workload:
         return ObjectRef(self.kind, self.obj.metadata.name, self.obj.metadata.namespace)
 
 
+def _ours(obj: Any, release: str, namespace: str) -> bool:
+    notes = obj.metadata.annotations or {}
+    return notes.get(RELEASE_NAME_ANNOTATION) == release and notes.get(RELEASE_NAMESPACE_ANNOTATION, namespace) == namespace
+
+
 def release_workloads(api: client.ApiClient, namespace: str, release: str) -> list[Workload]:
     """The release's workloads, found by the annotations Helm puts on every object it manages:
     charts label their objects in many ways (`app`/`release`, `app.kubernetes.io/*`, or not at
@@ -164,10 +169,8 @@ def release_workloads(api: client.ApiClient, namespace: str, release: str) -> li
     apps = client.AppsV1Api(api)
     found = []
     for kind, (_, list_call) in _WORKLOAD_READS.items():
-        for obj in getattr(apps, list_call)(namespace).items:
-            notes = obj.metadata.annotations or {}
-            if notes.get(RELEASE_NAME_ANNOTATION) == release and notes.get(RELEASE_NAMESPACE_ANNOTATION, namespace) == namespace:
-                found.append(Workload(kind, obj))
+        found += [Workload(kind, obj) for obj in getattr(apps, list_call)(namespace).items
+                  if _ours(obj, release, namespace)]
     return found
 
 
@@ -189,6 +192,31 @@ def unready_workloads(api: client.ApiClient, workloads: Iterable[Workload]) -> l
         ready, seen = workload_readiness(w.kind, w.obj)
         if not ready:
             lines += [f"{w.ref}: {seen}", *(f"  {pod}" for pod in unready_pods(api, w))]
+    return lines
+
+
+def unready_others(api: client.ApiClient, namespace: str, release: str) -> list[str]:
+    """What else `helm --wait` waits for and is not there yet, one line each with the reason:
+    the release's Services (a cluster IP; for a LoadBalancer, an address), its
+    PersistentVolumeClaims (bound), and the namespace's hook Jobs (complete: helm waits for a
+    hook Job whatever `wait` says, and hook objects carry no release annotation)."""
+    core, lines = client.CoreV1Api(api), []
+    for svc in core.list_namespaced_service(namespace).items:
+        if not _ours(svc, release, namespace) or svc.spec.type == "ExternalName":
+            continue
+        if not svc.spec.cluster_ip:
+            lines.append(f"Service/{namespace}/{svc.metadata.name}: no cluster IP")
+        elif svc.spec.type == "LoadBalancer" and not svc.spec.external_i_ps and not (
+                svc.status.load_balancer and svc.status.load_balancer.ingress):
+            lines.append(f"Service/{namespace}/{svc.metadata.name}: no load-balancer address")
+    for pvc in core.list_namespaced_persistent_volume_claim(namespace).items:
+        if _ours(pvc, release, namespace) and pvc.status.phase != "Bound":
+            lines.append(f"PersistentVolumeClaim/{namespace}/{pvc.metadata.name}: not bound ({pvc.status.phase})")
+    for job in client.BatchV1Api(api).list_namespaced_job(namespace).items:
+        done = {c.type for c in job.status.conditions or [] if c.status == "True"} & {"Complete", "Failed"}
+        if "helm.sh/hook" in (job.metadata.annotations or {}) and not done:
+            lines.append(f"Job/{namespace}/{job.metadata.name}: not complete (hook; {job.status.active or 0} active, "
+                         f"{job.status.succeeded or 0} succeeded, {job.status.failed or 0} failed)")
     return lines
 
 
@@ -409,10 +437,16 @@ def adopt(api: client.ApiClient, ref: ObjectRef, release: str, namespace: str) -
 _discovery: dict[int, dynamic.DynamicClient] = {}
 
 
+def dynamic_client(api: client.ApiClient) -> dynamic.DynamicClient:
+    """The dynamic client of an ApiClient: discovery is done once per ApiClient (and asked
+    again when a kind is not found)."""
+    return _discovery.get(id(api)) or _discovery.setdefault(id(api), dynamic.DynamicClient(api))
+
+
 def object_exists(api: client.ApiClient, obj: dict[str, Any], default_namespace: str) -> bool:
     """Whether a manifest object exists in the cluster (a kind the cluster no longer serves
-    counts as absent). Discovery is done once per ApiClient."""
-    dyn = _discovery.get(id(api)) or _discovery.setdefault(id(api), dynamic.DynamicClient(api))
+    counts as absent)."""
+    dyn = dynamic_client(api)
     meta = obj.get("metadata") or {}
     try:
         resource = dyn.resources.get(api_version=obj.get("apiVersion"), kind=obj.get("kind"))

@@ -28,7 +28,10 @@ class Sample:
 
 
 def sample(api: client.ApiClient, namespace: str, release: str) -> Sample:
-    return Sample(time.monotonic(), kube.unready_workloads(api, kube.release_workloads(api, namespace, release)))
+    """Workloads and their pods, then the other objects helm waits for (a LoadBalancer Service
+    without an address times out helm as surely as a Pending pod, and says even less)."""
+    return Sample(time.monotonic(), [*kube.unready_workloads(api, kube.release_workloads(api, namespace, release)),
+                                     *kube.unready_others(api, namespace, release)])
 
 
 def reasons(seen: Sample) -> int:

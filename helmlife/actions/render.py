@@ -2,8 +2,11 @@
 
 `helm upgrade --install --dry-run=server`: the release step's own command minus the apply,
 so lookups and capabilities come from the live cluster and values.schema.json or template
-errors surface at `pulumi preview`, naming the chart. A render is kept for the life of the
-provider process (one `pulumi preview` or `up`), so each release renders at most once.
+errors surface at `pulumi preview`, naming the chart. Every object rendered is then sent to
+the API server as a server-side dry run (`dry_run`), so a value of the wrong type fails preview
+too, naming the object and the field, although the chart has no values schema. A render is
+kept for the life of the provider process (one `pulumi preview` or `up`), so each release
+renders, and is checked, at most once, and only when what it depends on changed.
 
 Renders run in the background (`start`): the engine calls every resource's `check` one after
 another, never two at once, so a render that blocked check_prerequisites' check made the
@@ -20,9 +23,11 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from .. import chart_source, kube
+from .. import capabilities, chart_source, crds, kube, manifests, releases
 from ..canonical import canonical_json
 from ..helm import HelmError
+from ..spec import crosses_breaking
+from . import dry_run
 
 if TYPE_CHECKING:
     from ..steps.contract import ChartInputs
@@ -51,7 +56,8 @@ def adopted_conflict(stderr: str, adopt: list[str], namespace: str) -> bool:
 
 
 # When the dry run of the install cannot tell, `helm template --dry-run=server` renders the
-# same objects: an object of a kind whose CRD the install itself creates first (crds/, or a
+# same objects (at the cluster's Kubernetes and API versions, `capabilities`, without hook
+# objects, as the install's manifest): an object of a kind whose CRD the install itself creates first (crds/, or a
 # template) cannot be built before it exists (an install of a kind nobody defines still fails,
 # at `up`); and a release a dead helm left pending refuses every upgrade until the release
 # step remediates it.
@@ -69,20 +75,22 @@ def _key(inputs: "ChartInputs") -> str:
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
 
 
-def start(inputs: "ChartInputs") -> Future[str]:
-    """The render of these inputs: started in the background now, or the one already started."""
-    key = _key(inputs)
+def start(inputs: "ChartInputs", checked: bool = True) -> Future[str]:
+    """The render of these inputs: started in the background now, or the one already started.
+    `checked`: its objects pass the cluster's dry run too (what preview and `up` need; refresh,
+    which only compares, does without)."""
+    key = _key(inputs) + ("" if checked else ":unchecked")
     with _lock:
         found = _renders.get(key)
         if found is None:
-            found = _renders[key] = _pool.submit(_render, inputs)
+            found = _renders[key] = _pool.submit(_render, inputs, checked)
     return found
 
 
-def manifest(inputs: "ChartInputs") -> str:
+def manifest(inputs: "ChartInputs", checked: bool = True) -> str:
     """The manifest Helm would apply (hooks excluded, as in `helm get manifest`); RenderError
-    when the chart cannot be rendered with these values."""
-    return start(inputs).result()
+    when the chart cannot be rendered with these values (or, `checked`, the cluster refuses it)."""
+    return start(inputs, checked).result()
 
 
 def wait(inputs: "ChartInputs") -> None:
@@ -93,21 +101,42 @@ def wait(inputs: "ChartInputs") -> None:
         found.result()
 
 
-def _render(inputs: "ChartInputs") -> str:
+def _replacing(inputs: "ChartInputs") -> bool:
+    """Whether `up` replaces the live objects rather than changing them: `force_upgrade`, or a
+    breaking-version reinstall (pre_exec uninstalls first)."""
+    spec = inputs.spec
+    if spec.force_upgrade:
+        return True
+    record = releases.latest(inputs.api, spec.name, spec.namespace)
+    return bool(record and record.live and crosses_breaking(record.chart_version, inputs.chart_version,
+                                                            spec.last_breaking_version_requiring_restart))
+
+
+def _render(inputs: "ChartInputs", checked: bool) -> str:
     spec = inputs.spec
     chart, values = chart_source.chart_ref(spec, inputs.base_dir), [inputs.values, inputs.secret_values]
     try:
         try:
-            return inputs.helm.upgrade_install(spec.name, spec.namespace, chart, values, atomic=False, wait=False,
-                                               timeout=spec.timeout, force=False, dry_run=True,
-                                               create_namespace=True).get("manifest") or ""
+            rendered = inputs.helm.upgrade_install(spec.name, spec.namespace, chart, values, atomic=False, wait=False,
+                                                   timeout=spec.timeout, force=False, dry_run=True,
+                                                   create_namespace=True).get("manifest") or ""
         except HelmError as err:
             if not (adopted_conflict(err.stderr, spec.adopt, spec.namespace)
                     or any(reason in err.stderr for reason in TEMPLATE_INSTEAD)):
                 raise
-            return inputs.helm.template(spec.name, spec.namespace, chart, values)
+            own_crds = [c.doc for c in crds.of_chart(spec, inputs.base_dir, inputs.values, inputs.helm) or []]
+            rendered = inputs.helm.template(spec.name, spec.namespace, chart, values,
+                                            capabilities.of_cluster(inputs.api, own_crds).helm_args())
     except (HelmError, ValueError, OSError) as err:
         reason = err.stderr if isinstance(err, HelmError) else str(err)
         if CONFLICT.search(reason):
             reason += "; list that object in the chart's adopt: to hand it over to Helm before the install"
         raise RenderError(f"chart {spec.chart_label} cannot be rendered with these values: {reason}") from None
+    if not checked:
+        return rendered
+    refused = dry_run.refused(inputs.api, rendered, spec.namespace, manifests.secret_strings(inputs.secret_values),
+                              replacing=_replacing(inputs))
+    if refused:
+        raise RenderError(f"chart {spec.chart_label}: the cluster's API refuses what it renders with these values "
+                          "(server-side dry run, nothing applied):\n" + "\n".join(f"  - {r}" for r in refused))
+    return rendered

@@ -6,13 +6,18 @@ step was handed (`owned_crds`). So the check runs before anything is removed: if
 CRDs still stores custom resources, other than the ones the uninstall itself deletes, the
 uninstall is refused, naming them, and the release (hence the whole chart) stays as it was,
 unless `force_crd_deletion`. Idempotent: an absent release is already uninstalled.
+
+CRDs the chart annotates `helm.sh/resource-policy: keep` are neither deleted nor at risk: the
+uninstall leaves them and their custom resources. That is said, naming them, at preview (the
+release step, whenever it renders) and after the uninstall, so nothing is left behind unseen.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from .. import kube, releases
+from .. import helm_yaml, kube, releases
 from ..crds import CRD_KIND
+from ..hooks import step_logger
 
 if TYPE_CHECKING:  # steps import actions, not the other way round
     from kubernetes import client
@@ -47,10 +52,33 @@ def refusal(release: str, left: dict[str, list[str]]) -> str:
             "force_crd_deletion: true on the chart to delete them with the CRDs, then run it again.")
 
 
-def uninstall(inputs: "StepInputs", owned_crds: Iterable[str] = ()) -> None:
+def kept_crds(docs: Iterable[Any]) -> list[str]:
+    """The CRDs among a release's objects annotated `helm.sh/resource-policy: keep` (a chart
+    default of certificate controllers): `helm uninstall` leaves them, and with them every
+    custom resource of their kinds, without a word."""
+    return sorted(str(d["metadata"]["name"]) for d in docs
+                  if isinstance(d, dict) and d.get("kind") == CRD_KIND and (d.get("metadata") or {}).get("name")
+                  and (d["metadata"].get("annotations") or {}).get(kube.HELM_RESOURCE_POLICY) == "keep")
+
+
+def kept_notice(api: "client.ApiClient", release: str, names: list[str], *, done: bool) -> str:
+    """Says which CRDs a destroy leaves behind (`done`: it has), with the custom resources they hold."""
+    left = kube.custom_resources_left(api, names, cap=SHOWN)
+    listing = "; ".join(f"{n} (holding {', '.join(left[n][:SHOWN])}{' ...' if len(left[n]) > SHOWN else ''})"
+                        if n in left else n for n in names)
+    verb = "were left in the cluster" if done else "will stay in the cluster after a destroy"
+    return (f"{release}: CRDs annotated helm.sh/resource-policy: keep {verb}, with every custom resource of "
+            f"their kinds: {listing}. Delete them yourself when nothing uses them any more.")
+
+
+def uninstall(inputs: "StepInputs", owned_crds: Iterable[str] = (), step: str = "release") -> None:
     spec = inputs.spec
     if spec.dry_run:
         return
     if not spec.force_crd_deletion and (left := crds_at_risk(inputs.api, spec.name, spec.namespace, owned_crds)):
         raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
+    record = releases.latest(inputs.api, spec.name, spec.namespace)
+    kept = kept_crds(helm_yaml.load_all(record.manifest)) if record and record.live else []
     inputs.helm.uninstall(spec.name, spec.namespace, spec.timeout)
+    if kept:
+        step_logger(spec.name, step).warning("%s", kept_notice(inputs.api, spec.name, kept, done=True))

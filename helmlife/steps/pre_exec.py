@@ -26,7 +26,7 @@ from typing import Any
 from .. import chart_source, kube, manifests, namespaces, releases
 from ..actions import render
 from ..actions.remediate import remediate
-from ..actions.uninstall import crds_at_risk, refusal
+from ..actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from ..canonical import canonical_json
 from ..hooks import step_logger
 from ..release_state import Action, ReleaseState, decide, settled
@@ -129,6 +129,9 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
         if fresh:
             live = manifests.objects(record.manifest, inputs.namespace) if record and record.live else {}
             desired = manifests.objects(render.manifest(inputs), inputs.namespace)
+            if kept := kept_crds(desired.values()):  # the log names their custom resources too
+                step_logger(inputs.release, "pre_exec").warning(
+                    "preview: %s", kept_notice(inputs.api, inputs.release, kept, done=False))
             masked = manifests.mask(desired, _secrets(inputs, olds), live, stored)
             reference = stored if stored is not None else (manifests.mask(live, _secrets(inputs, olds)) if live else {})
             changes = manifests.field_changes(reference, masked)
@@ -145,9 +148,17 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
     key = int(olds.get("reinstall_key") or 0) + (1 if decision.action is Action.reinstall else 0)
     fixes = int(olds.get("drift_fixes") or 0) + (1 if drifted else 0)
     rollout = rollout_token(inputs.chart_digest, fixes)
-    shown = {"changes": changes, "plan": decision.words} if inputs.preview else settle(inputs)
+    shown = ({"changes": changes, "plan": with_kept_crds(decision.words, derived.get("manifest") or {})}
+             if inputs.preview else settle(inputs))
     return {**derived, **shown, "reinstall_key": key, "rollout": rollout, "remediate": decision.remediate,
             "drift_fixes": fixes, "drifted": [], "shape": SHAPE}
+
+
+def with_kept_crds(plan: str, objects: manifests.Objects) -> str:
+    """The plan, naming the CRDs a destroy will leave behind: it is shown, so `pulumi preview
+    --diff` and the preview summary say it (they leave out the step's log)."""
+    kept = kept_crds(objects.values())
+    return f"{plan}; a destroy keeps CRDs {', '.join(kept)} (helm.sh/resource-policy: keep)" if kept else plan
 
 
 def rollout_token(chart_digest: str | None, drift_fixes: int) -> str:
@@ -217,7 +228,7 @@ def refresh(inputs: Inputs, outputs: Outputs) -> dict[str, Any] | None:
         # has is the reference; the next up checks the declared state against it.
         return {"manifest": manifests.mask(live, []), "shape": SHAPE, "drifted": []}
     try:
-        desired = manifests.objects(render.manifest(inputs), inputs.namespace)
+        desired = manifests.objects(render.manifest(inputs, checked=False), inputs.namespace)
     except render.RenderError as err:
         step_logger(inputs.release, "pre_exec").info("refresh: cannot tell drift: %s", err)
         desired = live

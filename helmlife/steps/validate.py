@@ -22,8 +22,9 @@ import urllib.request
 import urllib3
 
 
-from .. import kube
-from ..actions.uninstall import crds_at_risk, refusal
+from .. import helm_yaml, kube, releases
+from ..actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
+from ..hooks import step_logger
 from ..k8s import client as k8s
 from ..spec import HttpCheck, parse_duration
 from .contract import ReleasedInputs, StepOutputs
@@ -141,7 +142,11 @@ def run(inputs: Inputs) -> Outputs:
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
     spec = inputs.spec
-    if spec.force_crd_deletion or spec.dry_run:
+    if spec.dry_run:
         return
-    if left := crds_at_risk(inputs.api, spec.name, spec.namespace, inputs.owned_crds or ()):
+    if not spec.force_crd_deletion and (left := crds_at_risk(inputs.api, spec.name, spec.namespace,
+                                                               inputs.owned_crds or ())):
         raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
+    record = releases.latest(inputs.api, spec.name, spec.namespace)
+    if record is not None and record.live and (kept := kept_crds(helm_yaml.load_all(record.manifest))):
+        step_logger(spec.name, "validate").warning("%s", kept_notice(inputs.api, spec.name, kept, done=False))

@@ -1,0 +1,36 @@
+"""A deploy that times out waiting for something other than a pod says what it waited for.
+Real CLI, real cluster: nothing on kwok assigns LoadBalancer addresses, so the ingress-shaped
+chart's controller Service of type LoadBalancer never becomes ready, as on a cluster without a
+load-balancer controller; and the kwok cluster has no storage class or volume, so the data
+store chart's claim is never bound."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ROOT, Cluster, Project, chart
+
+pytestmark = pytest.mark.e2e
+INGRESS = str(ROOT / "tests" / "e2e" / "charts" / "ingress-shape")
+DATA = str(ROOT / "tests" / "e2e" / "charts" / "data-shape")
+
+
+def test_a_load_balancer_without_an_address_is_named(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("edge", ns, INGRESS, timeout="15s",
+                                    values=[{"key": "controller.service.type", "value": "LoadBalancer"}])])
+    up = project.up("t")
+    assert not up.ok
+    assert "context deadline exceeded" in up.output, up.output
+    assert "not ready while helm waited" in up.output, up.output
+    assert f"Service/{ns}/edge-controller: no load-balancer address" in up.output, up.output
+    assert cluster.deployed_revision(ns, "edge") is None  # atomic: the failed install is gone
+
+
+def test_a_claim_never_bound_is_named(project: Project, cluster: Cluster) -> None:
+    ns = project.namespace
+    project.write_stack("t", [chart("store", ns, DATA, timeout="15s")])
+    up = project.up("t")
+    assert not up.ok
+    assert "context deadline exceeded" in up.output, up.output
+    assert f"PersistentVolumeClaim/{ns}/store-data: not bound (Pending)" in up.output, up.output
+    assert cluster.deployed_revision(ns, "store") is None
