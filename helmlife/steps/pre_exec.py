@@ -3,8 +3,9 @@
 Runs when the chart version or the values change. With `create_namespace` it first creates a
 missing namespace (marked as made by helmlife, so hooks can already use it). The
 breaking-version uninstall is decided from the version alone: a values-only change never
-uninstalls anything. Its delete, after the release is uninstalled, runs the teardown hooks
-(the reverse of what pre_exec hooks made), then, with `delete_namespace: if_created_and_empty`,
+uninstalls anything; the pre_exec hooks run before it, while the old version is still installed. Its delete, after the release is uninstalled, runs the teardown hooks
+(the reverse of what pre_exec hooks made; they see the version that was deployed as
+`previous_version`), then, with `delete_namespace: if_created_and_empty`,
 removes the namespace if helmlife created it and nothing is left in it.
 """
 from __future__ import annotations
@@ -68,7 +69,9 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     if spec.dry_run:
         return
     if inputs.hooks.get("teardown"):
-        inputs.run_hooks("teardown", previous_version=outputs.previous_version)
+        # The version being torn down is the one the last run deployed (its target), not the
+        # one that run replaced (outputs.previous_version: None after a first install).
+        inputs.run_hooks("teardown", previous_version=inputs.chart_version or outputs.previous_version)
     if spec.delete_namespace is NamespaceDeletion.if_created_and_empty:
         outcome = namespaces.delete_if_created_and_empty(inputs.api, spec.namespace, spec.name, spec.timeout_seconds)
         step_logger(spec.name, "pre_exec").info("%s", outcome.reason)

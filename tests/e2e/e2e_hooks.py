@@ -97,6 +97,16 @@ def _count_run(ctx: HookContext) -> None:
                         "target_version": str(ctx.target_version)})
 
 
+@counted.pre_exec
+def counted_pre(ctx: HookContext) -> None:
+    """Also records which chart version Helm's deployed record held when the hook ran: on a
+    breaking upgrade, the old one (the hook runs before the uninstall)."""
+    secrets = client.CoreV1Api(ctx.kube).list_namespaced_secret(
+        ctx.namespace, label_selector=f"owner=helm,name={ctx.release},status=deployed").items
+    _count_run(ctx)
+    _record(ctx, f"{ctx.release}-pre-exec-saw", {"deployed_helm_records": str(len(secrets))})
+
+
 @counted.post_exec
 def counted_post(ctx: HookContext) -> None:
     _count_run(ctx)
@@ -104,6 +114,11 @@ def counted_post(ctx: HookContext) -> None:
 
 @counted.validate
 def counted_validate(ctx: HookContext) -> None:
+    _count_run(ctx)
+
+
+@counted.teardown
+def counted_teardown(ctx: HookContext) -> None:
     _count_run(ctx)
 
 

@@ -258,3 +258,16 @@ def test_a_spec_recorded_in_full_and_a_compact_one_are_not_a_change() -> None:
     for step in ALL:
         assert not diff(step, BASE, **compact).changes and not StepProvider(step).diff("id", compact, BASE).changes
     assert runs(spec=compact_doc({**BASE["spec"], "atomic": False})) == {"check_prerequisites", "release"}
+
+
+def test_teardown_sees_the_version_being_torn_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 8: after a first install pre_exec recorded previous_version=None; what is
+    deployed (and torn down) is the version that install targeted."""
+    from helmlife.steps import pre_exec
+    from helmlife.steps.contract import StepInputs
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(StepInputs, "run_hooks", lambda self, event, **extra: seen.update(event=event, **extra))
+    props = {**BASE, "hooks": {"teardown": ["m:f"]}, "previous_version": None}
+    pre_exec.delete(pre_exec.Inputs.model_validate(props), pre_exec.Outputs.model_validate(props))
+    assert seen == {"event": "teardown", "previous_version": "1.0.0"}
