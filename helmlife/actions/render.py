@@ -107,7 +107,17 @@ def _render(inputs: "ChartInputs") -> str:
                 raise
             return inputs.helm.template(spec.name, spec.namespace, chart, values)
     except (HelmError, ValueError, OSError) as err:
-        reason = err.stderr if isinstance(err, HelmError) else str(err)
+        reason = helm_reason(err.stderr) if isinstance(err, HelmError) else str(err)
         if CONFLICT.search(reason):
             reason += "; list that object in the chart's adopt: to hand it over to Helm before the install"
-        raise RenderError(f"chart {spec.chart_label} cannot be rendered with these values: {reason}") from None
+        raise RenderError(f"chart {spec.chart_label} cannot be rendered with these values:\n{reason}") from None
+
+
+# helm names the command a dry run stands for ("UPGRADE FAILED" while previewing a change
+# that was never attempted); the render's own line already says what failed.
+HELM_PREFIX = re.compile(r"^Error: (?:(?:UPGRADE|INSTALLATION) FAILED: )?", re.M)
+
+
+def helm_reason(stderr: str) -> str:
+    """helm's message without its "Error: UPGRADE FAILED:" prefix (warnings before it kept)."""
+    return HELM_PREFIX.sub("", stderr.strip(), count=1)

@@ -31,6 +31,12 @@ from .contract import StepInputs, StepOutputs, changed_paths, contains_unknown
 provider_pool.widen()
 
 
+# The property a check failure names. The engine prints a named property's whole value before
+# the reason (`property spec value {map[chart:...` : the spec, as a Go map); with none it prints
+# "<type> resource '<name>' has a problem: <reason>", and the reason names the field itself.
+WHOLE_RESOURCE = ""
+
+
 def journal(step: str, operation: str, release: Any) -> None:
     """Append one line per step operation to $HELMLIFE_JOURNAL, when set: an audit trail of
     what ran, in which order, that outlives the cluster objects a destroy removes."""
@@ -110,7 +116,8 @@ class StepProvider(ResourceProvider):
             known = {k: v for k, v in props.items() if not (k in wired and contains_unknown(v))}
             inputs = step.module.Inputs.model_validate({**known, "payload": {}})
         except ValidationError as err:
-            return CheckResult(news, [CheckFailure("spec", f"{step.name}: invalid inputs: {err}")])
+            name = (props.get("spec") or {}).get("name", "?")
+            return CheckResult(news, [CheckFailure(WHOLE_RESOURCE, f"{name}: {step.name}: invalid inputs: {err}")])
         problems = step.module.check(inputs)
         derived: dict[str, Any] = {}
         if not problems and step.prepare is not None:
@@ -118,7 +125,7 @@ class StepProvider(ResourceProvider):
                 derived = step.prepare(inputs, normalize(step, self._on_cluster(olds)) if olds else {})
             except ValueError as err:
                 problems = [str(err)]
-        failures = [CheckFailure("spec", f"{inputs.release}: {step.name}: {msg}") for msg in problems]
+        failures = [CheckFailure(WHOLE_RESOURCE, f"{inputs.release}: {step.name}: {msg}") for msg in problems]
         return CheckResult({**news, **derived}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -271,3 +271,12 @@ def test_teardown_sees_the_version_being_torn_down(monkeypatch: pytest.MonkeyPat
     props = {**BASE, "hooks": {"teardown": ["m:f"]}, "previous_version": None}
     pre_exec.delete(pre_exec.Inputs.model_validate(props), pre_exec.Outputs.model_validate(props))
     assert seen == {"event": "teardown", "previous_version": "1.0.0"}
+
+
+def test_check_failures_name_no_property() -> None:
+    """Issue 18 item 6: a failure naming `spec` makes the engine print the whole spec as a Go map
+    before the reason; the reason names the step and the field instead."""
+    bad = {**BASE, "spec": {**BASE["spec"], "timeout": "soon"}}
+    failures = StepProvider("pre_exec").check({}, bad).failures
+    assert [f.property for f in failures] == [""], failures
+    assert failures[0].reason.startswith("demo: pre_exec: invalid inputs:") and "timeout" in failures[0].reason
