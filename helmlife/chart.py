@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
+import threading
 import types
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -25,7 +27,7 @@ from . import chart_source, crds, kube, release_args, releases
 from .actions.uninstall import crds_at_risk, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
-from .hooks import Hooks, hook_ref
+from .hooks import Hooks, debugging, hook_ref
 from .spec import Action, ChartSpec, RepoChart, SpecError, compact_doc, parse_spec
 from .steps import CLUSTER_CONFIG, HOOK_EVENTS, LIFECYCLE, StepDef
 from .steps.base import StepProvider
@@ -106,6 +108,22 @@ def _error_hook_opts(release: str) -> pulumi.ResourceOptions:
         on_error=[pulumi.ErrorHook(f"helmlife-{release}-on-deploy-failure", on_error)]))
 
 
+def quiet_interrupt() -> None:
+    """When an operation fails, the language host stops the program with SIGINT, and Python
+    ended every failed `preview`/`up` with a KeyboardInterrupt traceback of the language
+    host's exec, below the real error. The program exits quietly instead (exit code 130, as
+    for SIGINT); HELMLIFE_DEBUG keeps the traceback. Only from the main thread, and only over
+    Python's own handler: a handler the user installed stays."""
+    if (debugging() or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        return
+    signal.signal(signal.SIGINT, _exit_quietly)
+
+
+def _exit_quietly(_signum: int, _frame: types.FrameType | None) -> None:
+    raise SystemExit(130)
+
+
 class LifecycleChart(pulumi.ComponentResource):
     """A Helm release with hooks, ordered steps and CRD cleanup.
 
@@ -134,6 +152,7 @@ class LifecycleChart(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(TYPE_TOKEN, name, {}, opts)
+        quiet_interrupt()
         if not isinstance(spec, (ChartSpec, Mapping)):  # kubernetes.helm.v3.ReleaseArgs: a migration
             spec = release_args.to_spec(spec, name)
         self.spec = parse_spec(dict(spec) if isinstance(spec, Mapping) else spec, where=f"chart {name!r}")

@@ -11,16 +11,19 @@ outputs", and reading state written by earlier helmlife versions.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from typing import Any
+import traceback
+from typing import Any, Iterator
 
 from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult,
                             ResourceProvider, UpdateResult)
 from pydantic import ValidationError
 
 from .. import provider_pool
+from ..hooks import debugging
 from ..spec import Action, ChartSpec, full_doc
 from ..unreachable import naming_cluster
 from . import CLUSTER_CONFIG, CREDENTIALS, RENAME, StepDef, lookup
@@ -45,6 +48,28 @@ def journal(step: str, operation: str, release: Any) -> None:
         line = json.dumps({"t": time.time(), "release": release, "step": step, "op": operation})
         with open(path, "a") as fh:
             fh.write(line + "\n")
+
+
+class StepFailed(RuntimeError):
+    """A step's run or delete failed; the message starts with `<release>: <step>: `, as a
+    failed check's does, so the engine's error line names the chart and the step."""
+
+
+@contextlib.contextmanager
+def naming_step(release: str, step: str) -> Iterator[None]:
+    """Re-raise a failure as `StepFailed` naming release and step (once: a message that
+    already starts with the release gets the step after it). With HELMLIFE_DEBUG the
+    original's traceback is printed first."""
+    try:
+        yield
+    except Exception as err:
+        text = str(err)
+        rest = text.removeprefix(f"{release}: ")
+        if rest.startswith(f"{step}: "):
+            raise
+        if debugging():
+            traceback.print_exc()  # the provider's stderr: shown in the CLI's output
+        raise StepFailed(f"{release}: {step}: {rest}") from None
 
 
 def normalize(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +196,7 @@ class StepProvider(ResourceProvider):
         step = self._def()
         journal(step.name, operation, props["spec"]["name"])
         inputs = step.module.Inputs.model_validate(props)
-        with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+        with naming_step(inputs.release, step.name), naming_cluster(inputs.kubeconfig, inputs.kube_context):
             return {**step.module.run(inputs).model_dump(mode="json"), "skipped": False}
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -196,5 +221,5 @@ class StepProvider(ResourceProvider):
         journal(step.name, "delete", (norm.get("spec") or {}).get("name"))
         if not norm.get("skipped"):
             inputs, outputs = self._parse(norm)
-            with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+            with naming_step(inputs.release, step.name), naming_cluster(inputs.kubeconfig, inputs.kube_context):
                 step.module.delete(inputs, outputs)

@@ -280,3 +280,18 @@ def test_check_failures_name_no_property() -> None:
     failures = StepProvider("pre_exec").check({}, bad).failures
     assert [f.property for f in failures] == [""], failures
     assert failures[0].reason.startswith("demo: pre_exec: invalid inputs:") and "timeout" in failures[0].reason
+
+
+def test_a_failing_step_names_release_and_step_once() -> None:
+    """Issue 18 item 6: the engine's error line starts with `<release>: <step>: `."""
+    from helmlife.steps.base import StepFailed, naming_step
+
+    for message, expected in [("chart c cannot be rendered", "demo: release: chart c cannot be rendered"),
+                              ("demo: deploy failed: x", "demo: release: deploy failed: x")]:
+        with pytest.raises(StepFailed) as err:
+            with naming_step("demo", "release"):
+                raise ValueError(message)
+        assert str(err.value) == expected and err.value.__cause__ is None
+    with pytest.raises(RuntimeError, match="^demo: release: already named$"):
+        with naming_step("demo", "release"):
+            raise RuntimeError("demo: release: already named")
