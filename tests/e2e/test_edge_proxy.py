@@ -36,8 +36,10 @@ def release_state(project: Project, stack: str, release: str) -> dict[str, Any]:
 
 
 def updated_steps(output: str, release: str) -> set[str]:
-    """The steps of `release` that the preview's resource lines mark as updated (`~ ... update`)."""
-    return set(re.findall(rf"^\s*~\s+\S+\s+{re.escape(release)}-([a-z-]+)\s+update\b", output, re.M))
+    """The steps of `release` that the preview's diff marks as updated (`~ TYPE: (update)`, then
+    its id and urn)."""
+    return set(re.findall(rf"~ \S+: \(update\)\n(?:\s+\[id=[^\]]*\]\n)?\s+\[urn=[^\]]*::{re.escape(release)}"
+                          rf"-([a-z-]+)\]", output))
 
 
 def stack_output(project: Project, stack: str) -> dict[str, Any]:
