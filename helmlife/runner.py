@@ -163,7 +163,9 @@ class UserProject:
     def stack(self, name: str) -> auto.Stack:
         """Automation API handle on an existing stack (see `require_stack`)."""
         self.require_stack(name)
-        cmd = auto.PulumiCommand(root=str(self.pulumi.parent.parent), skip_version_check=True)
+        # PulumiCommand runs ROOT/bin/pulumi; a binary elsewhere is run as `pulumi` from PATH.
+        root = str(self.pulumi.parent.parent) if self.pulumi.parent.name == "bin" else None
+        cmd = auto.PulumiCommand(root=root, skip_version_check=True)
         opts = auto.LocalWorkspaceOptions(pulumi_command=cmd, env_vars=self.env)
         return auto.select_stack(stack_name=name, work_dir=str(self.root), opts=opts)
 

@@ -174,6 +174,9 @@ def test_chart_render_errors_fail_preview_and_up_before_anything_runs(
         for noise in ("property spec value", "map[", "UPGRADE FAILED", "INSTALLATION FAILED", "Traceback",
                       "KeyboardInterrupt"):
             assert noise not in shown, (noise, shown)
+    project.extra_env["HELMLIFE_DEBUG"] = "1"  # asked for: the traceback behind the line is shown
+    debug = plain_cli(project, "up", "--yes", "--skip-preview")
+    assert "Traceback (most recent call last)" in debug and "cannot be rendered" in debug, debug
     assert cluster.release_secrets(ns, "schema") == []
 
 
