@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sys
+import threading
 import time
 import types
 from pathlib import Path
@@ -30,7 +32,7 @@ from .actions import diagnose
 from .actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
-from .hooks import HookContext, Hooks, hook_ref, run_failure_hooks, step_logger
+from .hooks import HookContext, Hooks, debugging, hook_ref, run_failure_hooks, step_logger
 from .spec import Action, ChartSpec, RepoChart, SpecError, compact_doc, parse_spec
 from .steps import HOOK_EVENTS, LIFECYCLE, RELEASE, StepDef
 from .steps.base import HIDDEN, StepProvider
@@ -89,6 +91,22 @@ def _log_now(urn: str, message: str) -> None:
     engine.Log(engine_pb2.LogRequest(severity=engine_pb2.ERROR, message=message, urn=urn, streamId=0))
 
 
+def quiet_interrupt() -> None:
+    """When an operation fails, the language host stops the program with SIGINT, and Python
+    ended every failed `preview`/`up` with a KeyboardInterrupt traceback of the language
+    host's exec, below the real error. The program exits quietly instead (exit code 130, as
+    for SIGINT); HELMLIFE_DEBUG keeps the traceback. Only from the main thread, and only over
+    Python's own handler: a handler the user installed stays."""
+    if (debugging() or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        return
+    signal.signal(signal.SIGINT, _exit_quietly)
+
+
+def _exit_quietly(_signum: int, _frame: types.FrameType | None) -> None:
+    raise SystemExit(130)
+
+
 class LifecycleChart(pulumi.ComponentResource):
     """A Helm release with hooks, ordered steps and CRD cleanup.
 
@@ -124,6 +142,7 @@ class LifecycleChart(pulumi.ComponentResource):
             provider = cluster.kubernetes_provider(kubeconfig, kube_context)
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[provider]))
         super().__init__(TYPE_TOKEN, name, {}, opts)
+        quiet_interrupt()
         self.release_args: k8s.helm.v3.ReleaseArgs | None = None
         if isinstance(spec, k8s.helm.v3.ReleaseArgs):
             self.release_args = spec

@@ -4,9 +4,11 @@
     python -m helmlife promote dev staging [--chart NAME ...] [--dry-run] [--force]
     python -m helmlife preview-summary preview.json
 
-Deploying and removing are the CLI's own: after `source .tools/env`, `pulumi up|preview|destroy|
-refresh --stack STACK` in the project directory. The commands here drive that same project
-through the Automation API: the CLI and its Python language host run the program.
+Deploying and removing are the CLI's own: `pulumi up|preview|destroy|refresh --stack STACK` in the
+project directory. The commands here act on the project they are run in (the nearest
+Pulumi.yaml from the current directory upwards, or --root) with the backend `pulumi` uses there,
+through that same CLI; they never create a stack, and refuse, saying where they looked, when
+the stack is not there.
 """
 from __future__ import annotations
 
@@ -17,30 +19,36 @@ from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
-from pulumi.automation import errors as auto_errors
 
 from . import preview_summary
 from .canonical import canonical_json
 from .promote import PromotionRefused, StackStatus, plan_promotion, write_atomically
-from .runner import project_root, select_stack
+from .runner import ProjectError, UserProject
 
 
-def _select(args: argparse.Namespace, name: str) -> auto.Stack:
-    return select_stack(name, Path(args.root).resolve() if args.root else None,
-                        tools=Path(args.tools).resolve() if args.tools else None)
+ROOT_HELP = ("the Pulumi project's directory (default: the nearest directory holding a Pulumi.yaml, from the "
+             "current one upwards); the backend stays the one `pulumi` uses there")
+TOOLS_HELP = ("a toolchain directory made by scripts/bootstrap (e.g. CHECKOUT/.tools): its bin/pulumi runs, its "
+              "bin/ leads PATH and its pulumi-home is PULUMI_HOME; the backend is resolved before and kept "
+              "(default: pulumi on PATH)")
+
+
+def _project(args: argparse.Namespace) -> UserProject:
+    return UserProject.open(Path(args.root) if args.root else None, Path(args.tools).resolve() if args.tools else None)
 
 
 def _preview_json(args: argparse.Namespace) -> int:
-    """`pulumi preview --json` on stdout (also when the preview fails: the digest names the error)."""
-    stack = _select(args, args.stack)
-    try:
-        res = stack.preview(color="never", json=True)
-    except auto_errors.CommandError as err:
-        if err.stdout:
-            sys.stdout.write(err.stdout)
-        print(f"helmlife: pulumi preview of stack {args.stack!r} failed: {err}", file=sys.stderr)
+    """`pulumi preview --json` of an existing stack on stdout, run by the CLI in the project
+    (also when the preview fails: its JSON names the error, and stderr says it failed)."""
+    project = _project(args)
+    project.require_stack(args.stack)
+    proc = project.cli("preview", "--stack", args.stack, "--json")
+    sys.stdout.write(proc.stdout)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        print(f"helmlife: pulumi preview of stack {args.stack!r} in {project.root} (backend {project.backend}) "
+              f"failed with exit code {proc.returncode}; its JSON above names the errors", file=sys.stderr)
         return 1
-    sys.stdout.write(res.stdout)
     return 0
 
 
@@ -81,10 +89,10 @@ def _parsed(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    root = Path(args.root).resolve() if args.root else project_root()
-    stacks_dir = root / "stacks"
+    project = _project(args)
+    stacks_dir = project.stack_config_dir
     try:
-        status = stack_status(_select(args, args.source))
+        status = stack_status(project.stack(args.source))
         plan = plan_promotion(stacks_dir / f"Pulumi.{args.source}.yaml", stacks_dir / f"Pulumi.{args.target}.yaml",
                               source=args.source, target=args.target, charts=args.chart or None,
                               source_status=status, force=args.force)
@@ -113,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("stack", help="stack (environment) name, e.g. dev")
     p.add_argument("--json", action="store_true", required=True,
                    help="print the JSON digest (for a readable preview run `pulumi preview --stack STACK`)")
-    p.add_argument("--root", help="project directory (default: this checkout)")
-    p.add_argument("--tools", help="toolchain directory (default: ROOT/.tools)")
+    p.add_argument("--root", help=ROOT_HELP)
+    p.add_argument("--tools", help=TOOLS_HELP)
     p.set_defaults(func=_preview_json)
     p = sub.add_parser("promote", help="copy pinned chart versions from one stack to the next")
     p.add_argument("source")
@@ -122,11 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chart", action="append", help="only this chart (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     p.add_argument("--force", action="store_true", help="allow skipping an environment in the order")
-    p.add_argument("--root", help="project directory (default: this checkout)")
-    p.add_argument("--tools", help="toolchain directory (default: ROOT/.tools)")
+    p.add_argument("--root", help=ROOT_HELP)
+    p.add_argument("--tools", help=TOOLS_HELP)
     p.set_defaults(func=_promote)
     p = sub.add_parser("preview-summary", help="Markdown summary of `pulumi preview --json`")
     p.add_argument("file", nargs="?", default="-")
     p.set_defaults(func=lambda a: preview_summary.main([a.file]))
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ProjectError as err:
+        print(f"helmlife: {err}", file=sys.stderr)
+        return 2

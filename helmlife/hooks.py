@@ -20,6 +20,7 @@ import importlib
 import importlib.util
 import inspect
 import logging
+import os
 import sys
 import threading
 import time
@@ -211,6 +212,13 @@ class HookContext:
     attempt: int = 1
     failure: str | None = None  # on_deploy_failure only: helm's error
     diagnostics: list[str] = field(default_factory=list)  # on_deploy_failure: lines to add to the output
+
+
+DEBUG_ENV = "HELMLIFE_DEBUG"  # set (non-empty): failures also print the Python tracebacks behind them
+
+
+def debugging() -> bool:
+    return bool(os.environ.get(DEBUG_ENV))
 
 
 def step_logger(release: str, step: str) -> logging.Logger:

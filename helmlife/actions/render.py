@@ -128,10 +128,10 @@ def _render(inputs: "ChartInputs", checked: bool) -> str:
             rendered = inputs.helm.template(spec.name, spec.namespace, chart, values,
                                             capabilities.of_cluster(inputs.api, own_crds).helm_args())
     except (HelmError, ValueError, OSError) as err:
-        reason = err.stderr if isinstance(err, HelmError) else str(err)
+        reason = helm_reason(err.stderr) if isinstance(err, HelmError) else str(err)
         if CONFLICT.search(reason):
             reason += "; list that object in the chart's adopt: to hand it over to Helm before the install"
-        raise RenderError(f"chart {spec.chart_label} cannot be rendered with these values: {reason}") from None
+        raise RenderError(f"chart {spec.chart_label} cannot be rendered with these values:\n{reason}") from None
     if not checked:
         return rendered
     refused = dry_run.refused(inputs.api, rendered, spec.namespace, manifests.secret_strings(inputs.secret_values),
@@ -140,3 +140,13 @@ def _render(inputs: "ChartInputs", checked: bool) -> str:
         raise RenderError(f"chart {spec.chart_label}: the cluster's API refuses what it renders with these values "
                           "(server-side dry run, nothing applied):\n" + "\n".join(f"  - {r}" for r in refused))
     return rendered
+
+
+# helm names the command a dry run stands for ("UPGRADE FAILED" while previewing a change
+# that was never attempted); the render's own line already says what failed.
+HELM_PREFIX = re.compile(r"^Error: (?:(?:UPGRADE|INSTALLATION) FAILED: )?", re.M)
+
+
+def helm_reason(stderr: str) -> str:
+    """helm's message without its "Error: UPGRADE FAILED:" prefix (warnings before it kept)."""
+    return HELM_PREFIX.sub("", stderr.strip(), count=1)

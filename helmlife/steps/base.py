@@ -11,16 +11,19 @@ outputs", and reading state written by earlier helmlife versions.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from typing import Any
+import traceback
+from typing import Any, Iterator
 
 from pulumi.dynamic import (CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult,
                             ResourceProvider, UpdateResult)
 from pydantic import ValidationError
 
 from .. import provider_pool
+from ..hooks import debugging
 from ..spec import Action, ChartSpec, full_doc
 from ..unreachable import naming_cluster
 from . import CLUSTER_CONFIG, CREDENTIALS, RENAME, RETIRED, StepDef, lookup, retired
@@ -44,6 +47,12 @@ def wrap(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
 provider_pool.widen()
 
 
+# The property a check failure names. The engine prints a named property's whole value before
+# the reason (`property spec value {map[chart:...` : the spec, as a Go map); with none it prints
+# "<type> resource '<name>' has a problem: <reason>", and the reason names the field itself.
+WHOLE_RESOURCE = ""
+
+
 def journal(step: str, operation: str, release: Any) -> None:
     """Append one line per step operation to $HELMLIFE_JOURNAL, when set: an audit trail of
     what ran, in which order, that outlives the cluster objects a destroy removes."""
@@ -52,6 +61,28 @@ def journal(step: str, operation: str, release: Any) -> None:
         line = json.dumps({"t": time.time(), "release": release, "step": step, "op": operation})
         with open(path, "a") as fh:
             fh.write(line + "\n")
+
+
+class StepFailed(RuntimeError):
+    """A step's run or delete failed; the message starts with `<release>: <step>: `, as a
+    failed check's does, so the engine's error line names the chart and the step."""
+
+
+@contextlib.contextmanager
+def naming_step(release: str, step: str) -> Iterator[None]:
+    """Re-raise a failure as `StepFailed` naming release and step (once: a message that
+    already starts with the release gets the step after it). With HELMLIFE_DEBUG the
+    original's traceback is printed first."""
+    try:
+        yield
+    except Exception as err:
+        text = str(err)
+        rest = text.removeprefix(f"{release}: ")
+        if rest.startswith(f"{step}: "):
+            raise
+        if debugging():
+            traceback.print_exc()  # the provider's stderr: shown in the CLI's output
+        raise StepFailed(f"{release}: {step}: {rest}") from None
 
 
 def normalize(step: StepDef, props: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +154,8 @@ class StepProvider(ResourceProvider):
             known = {k: v for k, v in props.items() if not (k in wired and contains_unknown(v))}
             inputs = step.module.Inputs.model_validate({**known, "payload": {}})
         except ValidationError as err:
-            return CheckResult(news, [CheckFailure("", f"{step.name}: invalid inputs: {err}")])
+            name = (props.get("spec") or {}).get("name", "?")
+            return CheckResult(news, [CheckFailure(WHOLE_RESOURCE, f"{name}: {step.name}: invalid inputs: {err}")])
         problems = step.module.check(inputs)
         derived: dict[str, Any] = {}
         if not problems and step.prepare is not None:
@@ -132,8 +164,7 @@ class StepProvider(ResourceProvider):
                     derived = step.prepare(inputs, normalize(step, self._on_cluster(olds)) if olds else {})
             except ValueError as err:
                 problems = [str(err)]
-        # No property named: Pulumi would print that property's whole value before the message.
-        failures = [CheckFailure("", f"{inputs.release}: {step.name}: {msg}") for msg in problems]
+        failures = [CheckFailure(WHOLE_RESOURCE, f"{inputs.release}: {step.name}: {msg}") for msg in problems]
         return CheckResult({**news, **wrap(step, derived)}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -178,7 +209,7 @@ class StepProvider(ResourceProvider):
         step = self._def()
         journal(step.name, operation, props["spec"]["name"])
         inputs = step.module.Inputs.model_validate(props)
-        with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+        with naming_step(inputs.release, step.name), naming_cluster(inputs.kubeconfig, inputs.kube_context):
             outs = step.module.run(inputs).model_dump(mode="json")
         return {**outs, **self._settled(props), "skipped": False}
 
@@ -215,7 +246,7 @@ class StepProvider(ResourceProvider):
             retired.uninstall_taken_over(norm)
             return
         inputs, outputs = self._parse(norm)
-        with naming_cluster(inputs.kubeconfig, inputs.kube_context):
+        with naming_step(inputs.release, step.name), naming_cluster(inputs.kubeconfig, inputs.kube_context):
             if step.name in RETIRED:
                 retired.delete_retired(step.name, inputs, outputs)  # type: ignore[arg-type]
             else:

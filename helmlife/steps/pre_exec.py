@@ -242,7 +242,8 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     if spec.dry_run:
         return
     if inputs.hooks.get("teardown"):
-        # The version this stack deployed: the Release (and Helm's record) are gone by now.
+        # The version being torn down is the one the last run deployed (its target): the Release
+        # and Helm's record are gone by now.
         inputs.run_hooks("teardown", previous_version=inputs.chart_version or outputs.previous_version)
     if spec.delete_namespace is NamespaceDeletion.if_created_and_empty:
         outcome = namespaces.delete_if_created_and_empty(inputs.api, spec.namespace, spec.name, spec.timeout_seconds)

@@ -103,6 +103,13 @@ class Cluster:
         live = [s for s in self.release_secrets(namespace, release) if s.metadata.labels.get("status") == "deployed"]
         return int(live[0].metadata.labels["version"]) if live else None
 
+    def helm_release(self, namespace: str, release: str) -> dict[str, Any] | None:
+        """What `helm list` (helm itself, not helmlife's reading of its records) says of a release:
+        name, revision, status, chart (`<name>-<version>`), app_version."""
+        out = subprocess.run([str(TOOLS / "bin" / "helm"), "list", "-n", namespace, "-a", "-o", "json",
+                              "--kubeconfig", str(self.kubeconfig)], capture_output=True, text=True, check=True).stdout
+        return next((r for r in json.loads(out) if r["name"] == release), None)
+
     def pods(self, namespace: str, release: str) -> list[client.V1Pod]:
         return client.CoreV1Api(self.api).list_namespaced_pod(
             namespace, label_selector=f"app.kubernetes.io/instance={release}").items

@@ -24,20 +24,42 @@ def _record(ctx: HookContext, name: str, data: dict[str, str]) -> None:
 
 # "hooked": a hook on every step; the payload each adds must reach the next.
 hooked = Hooks()
+STAMPS = "default"  # where "hooked" stamps: check_prerequisites runs before its namespace exists
+WATCHED_CRD = "widgets.demo.helmlife.dev"  # a CRD of charts/demo-operator (crds/: helm installs it)
+
+
+def stamp(ctx: HookContext) -> None:
+    """A ConfigMap `<namespace>-at-<event>` in STAMPS, written (again) by each run of the hook:
+    its resourceVersion orders the hooks by the cluster's clock, and its data says what the
+    cluster held then (Helm's deployed records of the release, the chart's CRD)."""
+    deployed = client.CoreV1Api(ctx.kube).list_namespaced_secret(
+        ctx.namespace, label_selector=f"owner=helm,name={ctx.release},status=deployed").items
+    crd = read_or_none(client.ApiextensionsV1Api(ctx.kube).read_custom_resource_definition, WATCHED_CRD)
+    name, data = f"{ctx.namespace}-at-{ctx.step.replace('_', '-')}", {
+        "helm_deployed": str(len(deployed)), "crd": str(crd is not None)}
+    core = client.CoreV1Api(ctx.kube)
+    body = client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name), data=data)
+    if read_or_none(core.read_namespaced_config_map, name, STAMPS) is None:
+        core.create_namespaced_config_map(STAMPS, body)
+    else:
+        core.replace_namespaced_config_map(name, STAMPS, body)
 
 
 @hooked.check_prerequisites
 def hooked_prereq(ctx: HookContext) -> dict[str, Any]:
+    stamp(ctx)
     return {"trail": ["check_prerequisites"]}
 
 
 @hooked.pre_exec
 def hooked_pre(ctx: HookContext) -> dict[str, Any]:
+    stamp(ctx)
     return {"trail": [*ctx.payload.get("trail", []), "pre_exec"], "previous": ctx.previous_version}
 
 
 @hooked.post_exec
 def hooked_post(ctx: HookContext) -> dict[str, Any]:
+    stamp(ctx)
     trail = [*ctx.payload.get("trail", []), "post_exec"]
     _record(ctx, f"{ctx.release}-trail", {"trail": ",".join(trail), "target": str(ctx.target_version)})
     return {"trail": trail}
@@ -45,7 +67,13 @@ def hooked_post(ctx: HookContext) -> dict[str, Any]:
 
 @hooked.validate
 def hooked_validate(ctx: HookContext) -> None:
+    stamp(ctx)
     ctx.log.info("validate saw trail %s", ctx.payload.get("trail"))
+
+
+@hooked.teardown
+def hooked_teardown(ctx: HookContext) -> None:
+    stamp(ctx)
 
 
 # "prefail": pre_exec refuses, so the release must never be touched.
@@ -97,6 +125,16 @@ def _count_run(ctx: HookContext) -> None:
                         "target_version": str(ctx.target_version)})
 
 
+@counted.pre_exec
+def counted_pre(ctx: HookContext) -> None:
+    """Also records which chart version Helm's deployed record held when the hook ran: on a
+    breaking upgrade, the old one (the hook runs before the uninstall)."""
+    secrets = client.CoreV1Api(ctx.kube).list_namespaced_secret(
+        ctx.namespace, label_selector=f"owner=helm,name={ctx.release},status=deployed").items
+    _count_run(ctx)
+    _record(ctx, f"{ctx.release}-pre-exec-saw", {"deployed_helm_records": str(len(secrets))})
+
+
 @counted.post_exec
 def counted_post(ctx: HookContext) -> None:
     _count_run(ctx)
@@ -104,6 +142,11 @@ def counted_post(ctx: HookContext) -> None:
 
 @counted.validate
 def counted_validate(ctx: HookContext) -> None:
+    _count_run(ctx)
+
+
+@counted.teardown
+def counted_teardown(ctx: HookContext) -> None:
     _count_run(ctx)
 
 

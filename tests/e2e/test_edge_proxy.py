@@ -35,6 +35,13 @@ def release_state(project: Project, stack: str, release: str) -> dict[str, Any]:
     return next(r["outputs"] for r in resources if r["urn"].endswith(f"::{release}-release"))
 
 
+def updated_steps(output: str, release: str) -> set[str]:
+    """The steps of `release` that the preview's diff marks as updated (`~ TYPE: (update)`, then
+    its id and urn)."""
+    return set(re.findall(rf"~ \S+: \(update\)\n(?:\s+\[id=[^\]]*\]\n)?\s+\[urn=[^\]]*::{re.escape(release)}"
+                          rf"-([a-z-]+)\]", output))
+
+
 def stack_output(project: Project, stack: str) -> dict[str, Any]:
     return json.loads(project.cli("stack", "output", "--json", "--stack", stack))
 
@@ -53,7 +60,11 @@ def test_breaking_reinstall_reruns_post_exec_and_validate_with_previous_version(
     project.write_stack("t", [chart("edge", ns, V2, **spec)])
     preview = project.preview("t")
     assert preview.ok, preview.output
-    assert preview.changes.get("update", 0) >= 4, preview.output  # pre_exec, release, post_exec, validate
+    # The step table (docs/hooks.md): a new chart path and version re-run every step but
+    # crd_cleanup (the chart has no CRDs); named, so a step missing or extra fails.
+    assert preview.changes == {"update": 5}, preview.output
+    assert updated_steps(preview.output, "edge") == {"check-prerequisites", "pre-exec", "release", "post-exec",
+                                                     "validate"}, preview.output
     project.clear_journal()
     up = project.up("t")
     assert up.ok, up.output
@@ -62,10 +73,17 @@ def test_breaking_reinstall_reruns_post_exec_and_validate_with_previous_version(
     ran = project.steps("update")
     assert ("post_exec", "update") in ran and ("validate", "update") in ran, ran
     assert up.changes == preview.changes, (preview.changes, up.changes)  # up did what preview listed
-    for event in ("post_exec", "validate"):
+    for event in ("pre_exec", "post_exec", "validate"):
         assert seen(cluster, ns, "edge", event) == {"runs": "2", "previous_version": "1.0.0", "target_version": "2.0.0"}
+    # Issue 18 item 8: the pre_exec hook ran before the breaking uninstall, while 1.0.0 was deployed.
+    assert cluster.configmap(ns, "edge-pre-exec-saw").data == {"deployed_helm_records": "1"}
 
     assert project.preview("t").changes == {}
+    # The teardown hook sees the version it tears down (2.0.0), not the one 2.0.0 replaced.
+    assert (d := project.destroy("t")).ok, d.output
+    assert cluster.release_secrets(ns, "edge") == []
+    assert seen(cluster, ns, "edge", "teardown") == {"runs": "1", "previous_version": "2.0.0",
+                                                     "target_version": "2.0.0"}
 
 
 def test_failed_upgrade_rolled_back_is_recorded_as_helm_has_it(project: Project, cluster: Cluster) -> None:

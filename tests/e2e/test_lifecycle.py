@@ -5,23 +5,49 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
 from tests.e2e.conftest import LOOPBACK_REPO, ROOT, Cluster, Project, chart
+from tests.e2e.e2e_hooks import STAMPS
 
 pytestmark = pytest.mark.e2e
 OPERATOR_CRDS = {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"}
 STEP_ORDER = ["pre_exec", "crd_cleanup", "validate"]  # the dynamic steps; the Release runs between the last two
 
 
-def test_steps_in_order_up_and_reverse_on_destroy(project: Project, cluster: Cluster) -> None:
+def stamps(cluster: Cluster, ns: str) -> dict[str, dict[str, str]]:
+    """The ConfigMaps "hooked"'s hooks wrote (e2e_hooks.stamp), in the order the cluster stored
+    them (resourceVersion, etcd's revision), each with what the cluster held then."""
+    found = client.CoreV1Api(cluster.api).list_namespaced_config_map(STAMPS).items
+    mine = sorted((cm for cm in found if cm.metadata.name.startswith(f"{ns}-at-")),
+                  key=lambda cm: int(cm.metadata.resource_version))
+    return {cm.metadata.name.removeprefix(f"{ns}-at-"): dict(cm.data) for cm in mine}
+
+
+@pytest.fixture
+def clean_stamps(cluster: Cluster, project: Project) -> Iterator[None]:
+    yield
+    core = client.CoreV1Api(cluster.api)
+    for cm in core.list_namespaced_config_map(STAMPS).items:
+        if cm.metadata.name.startswith(f"{project.namespace}-at-"):
+            core.delete_namespaced_config_map(cm.metadata.name, STAMPS)
+
+
+def test_steps_in_order_up_and_reverse_on_destroy(project: Project, cluster: Cluster, clean_stamps: None) -> None:
     ns = project.namespace
     project.write_stack("t", [chart("hooked", ns, "charts/demo-operator/1.0.0")])
     up = project.up("t")
     assert up.ok, up.output
+    # The order as the cluster saw it (not helmlife's journal): the hooks in step order, those
+    # before the release with no Helm record and no CRD yet, those after it with both.
+    none, both = {"helm_deployed": "0", "crd": "False"}, {"helm_deployed": "1", "crd": "True"}
+    assert stamps(cluster, ns) == {"check-prerequisites": none, "pre-exec": none, "post-exec": both,
+                                   "validate": both}
+    assert list(stamps(cluster, ns)) == ["check-prerequisites", "pre-exec", "post-exec", "validate"]
     assert [s for s, _ in project.steps("create")] == STEP_ORDER
     assert cluster.deployed_revision(ns, "hooked") == 1
     assert OPERATOR_CRDS <= cluster.crd_names()
@@ -32,6 +58,10 @@ def test_steps_in_order_up_and_reverse_on_destroy(project: Project, cluster: Clu
     project.clear_journal()
     down = project.destroy("t")
     assert down.ok, down.output
+    # teardown (pre_exec's delete) ran last of the hooks, after helm uninstalled the release and
+    # crd_cleanup removed the CRD (helm itself keeps crds/ CRDs).
+    assert list(stamps(cluster, ns))[-1] == "teardown"
+    assert stamps(cluster, ns)["teardown"] == none
     deleted = [s for s, _ in project.steps("delete")]
     assert deleted == list(reversed(STEP_ORDER))
     assert cluster.release_secrets(ns, "hooked") == []
@@ -68,24 +98,34 @@ def test_breaking_version_reinstalls_and_values_change_upgrades(project: Project
     project.write_stack("t", [chart("op", ns, "charts/demo-operator/1.0.0", **spec)])
     assert (r := project.up("t")).ok, r.output
     assert cluster.deployed_revision(ns, "op") == 1
+    first_uid = cluster.deployment(ns, "op").metadata.uid
 
     # A values-only change: pre_exec re-runs but must not uninstall; helm upgrades to revision 2.
     project.write_stack("t", [chart("op", ns, "charts/demo-operator/1.0.0", values=[{"key": "replicaCount", "value": 2}], **spec)])
     assert (r := project.up("t")).ok, r.output
     assert cluster.deployed_revision(ns, "op") == 2
     assert "uninstalling op" not in r.output
+    # Upgraded in place: the same Deployment object, helm still runs 1.0.0.
+    assert cluster.deployment(ns, "op").metadata.uid == first_uid
+    assert cluster.helm_release(ns, "op")["chart"] == "demo-operator-1.0.0"
 
     # Crossing 2.0.0 (whose Deployment selector changed, which an upgrade cannot apply): fresh install.
     project.write_stack("t", [chart("op", ns, "charts/demo-operator/2.0.0", **spec)])
     preview = project.preview("t")
     assert preview.ok, preview.output
-    assert "1.0.0" in preview.output and "2.0.0" in preview.output  # preview shows why pre_exec/release run
+    # The chart paths already hold both versions: the words say what will happen, and why.
+    assert "will uninstall and reinstall: 1.0.0 → 2.0.0 crosses 2.0.0" in preview.output, preview.output
     assert (r := project.up("t")).ok, r.output
     assert "crosses breaking version 2.0.0" in r.output
+    # What the cluster runs: helm's record of 2.0.0 at revision 1 (history gone with the uninstall),
+    # and a new Deployment object, not the upgraded old one.
+    record = cluster.helm_release(ns, "op")
+    assert (str(record["revision"]), record["status"], record["chart"]) == ("1", "deployed", "demo-operator-2.0.0")
     assert cluster.deployed_revision(ns, "op") == 1
     assert len(cluster.release_secrets(ns, "op")) == 1
     dep = cluster.deployment(ns, "op")
-    assert dep is not None and dep.spec.selector.match_labels.get("app.kubernetes.io/component") == "operator"
+    assert dep is not None and dep.metadata.uid != first_uid
+    assert dep.spec.selector.match_labels.get("app.kubernetes.io/component") == "operator"
 
 
 def test_breaking_version_not_crossed_upgrades(project: Project, cluster: Cluster) -> None:
@@ -301,7 +341,11 @@ def test_adopt_hands_live_objects_to_helm(project: Project, cluster: Cluster) ->
     project.write_stack("t", [chart("legacy", ns)])
     r = project.up("t")
     assert not r.ok and "cannot be imported into the current release" in r.output
-    assert cluster.release_secrets(ns, "legacy") == [] or cluster.deployed_revision(ns, "legacy") is None
+    # Refused before anything ran: helm holds no record at all (not even a failed one), the
+    # Service is still nobody's, and no step after the checks ran.
+    assert cluster.release_secrets(ns, "legacy") == [] and cluster.helm_release(ns, "legacy") is None
+    assert "meta.helm.sh/release-name" not in (core.read_namespaced_service("legacy", ns).metadata.annotations or {})
+    assert cluster.deployment(ns, "legacy") is None
 
     project.write_stack("t", [chart("legacy", ns, adopt=["Service/legacy"])])
     r = project.up("t")

@@ -3,6 +3,7 @@ and drift, through the real CLI on the local cluster."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from typing import Any
 
@@ -139,6 +140,14 @@ def test_manual_helm_upgrade_is_drift_that_up_corrects(project: Project, cluster
     assert project.preview("t").changes == {}
 
 
+def plain_cli(project: Project, command: str, *args: str) -> str:
+    """`pulumi COMMAND` of stack t as a user types it; its whole output (it is expected to fail)."""
+    proc = subprocess.run([str(TOOLS / "bin" / "pulumi"), command, "--stack", "t", "--non-interactive", *args,
+                           "--cwd", str(project.root)], capture_output=True, text=True, env=project.env(), timeout=600)
+    assert proc.returncode != 0, proc.stdout
+    return proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize(("value", "reason"), [
     ({"key": "replicaCount", "value": "lots"}, "replicaCount"),
     ({"key": "mode", "value": "broken"}, "mode 'broken' is not supported"),
@@ -155,6 +164,19 @@ def test_chart_render_errors_fail_preview_and_up_before_anything_runs(
     assert not up.ok and "chart charts/schema-app cannot be rendered" in up.output and reason in up.output
     # The render runs in the background from check_prerequisites' check; its run waits for it.
     assert project.steps() == [("check_prerequisites", "create")], "nothing may run before the chart renders"
+    assert cluster.release_secrets(ns, "schema") == []
+    # Issue 18 item 6, as a user reads it in the plain CLI: one line naming chart, step and cause,
+    # then helm's message; not the spec as a Go map, not helm's "UPGRADE FAILED", no traceback.
+    for shown in (plain_cli(project, "preview"), plain_cli(project, "up", "--yes"), preview.output, up.output):
+        # preview: the release step's check; `up --skip-preview`: check_prerequisites' run.
+        assert re.search(r"(has a problem|Exception calling application): schema: (release|check_prerequisites): "
+                         r"chart charts/schema-app cannot be rendered with these values:\n\s*\S", shown), shown
+        for noise in ("property spec value", "map[", "UPGRADE FAILED", "INSTALLATION FAILED", "Traceback",
+                      "KeyboardInterrupt"):
+            assert noise not in shown, (noise, shown)
+    project.extra_env["HELMLIFE_DEBUG"] = "1"  # asked for: the traceback behind the line is shown
+    debug = plain_cli(project, "up", "--yes", "--skip-preview")
+    assert "Traceback (most recent call last)" in debug and "cannot be rendered" in debug, debug
     assert cluster.release_secrets(ns, "schema") == []
 
 

@@ -37,8 +37,7 @@ def test_release_args_migration_keeps_the_installed_release(project: Project, cl
                     "--kubeconfig", str(cluster.kubeconfig)], check=True, capture_output=True)
     assert cluster.deployed_revision(ns, "web") == 1
 
-    import os
-    os.environ["E2E_KUBECONFIG"] = str(cluster.kubeconfig)
+    project.extra_env["E2E_KUBECONFIG"] = str(cluster.kubeconfig)  # the CLI's env only, not this process's
     pythonpath = f"{project.root}:{ROOT}:{SDK}"
     project.write_stack("t", [])
     (project.root / "__main__.py").write_text(MAIN.format(ns=ns, replicas=1))

@@ -9,23 +9,42 @@ import uuid
 
 import pytest
 import yaml
+from kubernetes import client
 
 from charts.repo_server import build_repo, serve_repo
+from helmlife.kube import read_or_none
 from tests.e2e.conftest import KUBECONFIG, ROOT, TOOLS, Cluster, Project, copy_project
 
 pytestmark = pytest.mark.e2e
 
 
+ENVS = ("dev", "staging", "prod")
+
+
+def space(proj: Project, env: str) -> str:
+    """The namespace of `env` in this test's copy: the shipped one with the copy's suffix, so no
+    other test (test_platform deploys the shipped dev stack as it is) shares it."""
+    return f"helmlife-{env}-{proj.namespace}"
+
+
 @pytest.fixture
 def envs(tmp_path, cluster: Cluster):
-    """A copy of the project with the real dev/staging/prod stack files."""
+    """A copy of the project with the real dev/staging/prod stack files, each environment's
+    namespace made this test's own."""
     copy_project(tmp_path / "project", None)
+    proj = Project(tmp_path / "project", tmp_path / "journal.jsonl", uuid.uuid4().hex[:5])
     for f in (ROOT / "stacks").iterdir():
-        shutil.copy2(f, tmp_path / "project" / "stacks" / f.name)
-    proj = Project(tmp_path / "project", tmp_path / "journal.jsonl", "helmlife-dev")
+        text = f.read_text()
+        for env in ENVS:
+            text = text.replace(f"namespace: helmlife-{env}\n", f"namespace: {space(proj, env)}\n")
+        (proj.root / "stacks" / f.name).write_text(text)
     yield proj
-    for name in ("dev", "staging", "prod"):
+    for name in ENVS:
         proj.destroy(name)
+    core = client.CoreV1Api(cluster.api)
+    for env in ENVS:
+        if read_or_none(core.read_namespace, space(proj, env)) is not None:
+            core.delete_namespace(space(proj, env))
 
 
 def helmlife(proj: Project, *args: str) -> subprocess.CompletedProcess[str]:
@@ -43,7 +62,7 @@ def edit(proj: Project, stack: str, old: str, new: str, count: int = 1) -> None:
 def test_promotion_flow(envs: Project, cluster: Cluster) -> None:
     assert (r := envs.up("dev")).ok, r.output
     assert (r := envs.up("staging")).ok, r.output
-    assert cluster.deployed_revision("helmlife-staging", "hello-repo") == 1
+    assert cluster.deployed_revision(space(envs, "staging"), "hello-repo") == 1
     assert (p := envs.preview("staging")).ok and p.changes == {}, p.output
 
     # Bump a pinned chart version in dev: until dev runs it, promoting it is refused.
@@ -51,7 +70,7 @@ def test_promotion_flow(envs: Project, cluster: Cluster) -> None:
     pending = helmlife(envs, "promote", "dev", "staging", "--dry-run")
     assert pending.returncode != 0 and "stack 'dev' has pending changes" in pending.stderr
     assert (r := envs.up("dev")).ok, r.output
-    assert cluster.configmap("helmlife-dev", "hello-repo").data["chartVersion"] == "0.2.0"
+    assert cluster.configmap(space(envs, "dev"), "hello-repo").data["chartVersion"] == "0.2.0"
 
     staging_file = envs.root / "stacks" / "Pulumi.staging.yaml"
     before = staging_file.read_text()
@@ -70,7 +89,7 @@ def test_promotion_flow(envs: Project, cluster: Cluster) -> None:
     after = staging_file.read_text()
     assert "version: 0.2.0" in after and "hello from staging" in after  # env-specific values stay
     assert "# Pinned versions below" in after  # comments survive
-    assert "namespace: helmlife-staging" in after
+    assert f"namespace: {space(envs, 'staging')}" in after
 
     preview = helmlife(envs, "preview", "staging", "--json")
     assert preview.returncode == 0, preview.stderr
@@ -81,15 +100,15 @@ def test_promotion_flow(envs: Project, cluster: Cluster) -> None:
     assert "release — update" in summary and "pre_exec — update" in summary, summary
 
     assert (r := envs.up("staging")).ok, r.output
-    assert cluster.configmap("helmlife-staging", "hello-repo").data["chartVersion"] == "0.2.0"
-    assert cluster.deployed_revision("helmlife-staging", "hello-repo") == 2
+    assert cluster.configmap(space(envs, "staging"), "hello-repo").data["chartVersion"] == "0.2.0"
+    assert cluster.deployed_revision(space(envs, "staging"), "hello-repo") == 2
 
     # A failed dev update (a demo-app no node can schedule) blocks the next promotion.
     path = envs.root / "stacks" / "Pulumi.dev.yaml"
     text = path.read_text()
     start, end = text.index("    - name: demo-app\n"), text.index("    - name: demo-operator\n")
     path.write_text(text[:start]
-                    + "    - name: demo-app\n      namespace: helmlife-dev\n      timeout: 5s\n      values:\n"
+                    + f"    - name: demo-app\n      namespace: {space(envs, 'dev')}\n      timeout: 5s\n      values:\n"
                       "        - key: nodeSelector.no-such-node\n          value: \"true\"\n"
                     + text[end:])
     failed = envs.up("dev")
@@ -100,12 +119,12 @@ def test_promotion_flow(envs: Project, cluster: Cluster) -> None:
 
 
 def test_bad_stack_config_fails_at_preview(envs: Project, cluster: Cluster) -> None:
-    edit(envs, "staging", "      namespace: helmlife-staging\n", "      namespace: helmlife-staging\n      timeout: soon\n")
+    edit(envs, "staging", f"      namespace: {space(envs, 'staging')}\n", f"      namespace: {space(envs, 'staging')}\n      timeout: soon\n")
     preview = envs.preview("staging")
     assert not preview.ok
     assert "stack 'staging', chart 'demo-app'" in preview.output
     assert "- timeout:" in preview.output and "Go syntax" in preview.output
-    assert cluster.release_secrets("helmlife-staging", "demo-app") == []
+    assert cluster.release_secrets(space(envs, "staging"), "demo-app") == []
 
 
 def renamed_kubeconfig(name: str) -> str:
@@ -137,7 +156,7 @@ def test_dev_stack_follows_cluster_name_and_repo_port(envs: Project, cluster: Cl
     try:
         up = envs.up("dev")
         assert up.ok, up.output
-        repo_cm = cluster.configmap("helmlife-dev", "hello-repo")
+        repo_cm = cluster.configmap(space(envs, "dev"), "hello-repo")
         assert repo_cm is not None and repo_cm.data["greeting"] == "hi from the dev stack"
         state = json.dumps(envs.stack("dev").export_stack().deployment)
         assert f"http://127.0.0.1:{port}" in state and "127.0.0.1:8879" not in state
@@ -145,4 +164,4 @@ def test_dev_stack_follows_cluster_name_and_repo_port(envs: Project, cluster: Cl
         assert (d := envs.destroy("dev")).ok, d.output
     finally:
         stop()
-    assert cluster.release_secrets("helmlife-dev", "hello-repo") == []
+    assert cluster.release_secrets(space(envs, "dev"), "hello-repo") == []

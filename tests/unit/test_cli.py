@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from helmlife.cli import last_deployment, stack_status
+from helmlife.cli import last_deployment, main, stack_status
 from helmlife.promote import StackStatus
+from helmlife.runner import CHECKOUT, ProjectError, find_project, pulumi_binary
 
 CHARTS = '[{"name": "demo-app", "chart": "charts/demo-app"}]'
 
@@ -52,3 +53,30 @@ def test_last_deployment_pages_through_a_long_history() -> None:
     last = last_deployment(stack, page_size=20)  # type: ignore[arg-type]
     assert last is not None and last.kind == "update" and last.result == "failed"
     assert stack.pages_read == 3
+
+
+def test_the_project_is_the_nearest_pulumi_yaml_upwards(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 7: the project a command acts on is the one it is run in, not helmlife's checkout."""
+    (tmp_path / "Pulumi.yaml").write_text("name: mine\nruntime: python\n")
+    deep = tmp_path / "charts" / "web"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    monkeypatch.setenv("HELMLIFE_ROOT", str(CHECKOUT))  # a sourced .tools/env of the checkout does not win
+    assert find_project() == tmp_path.resolve()
+
+
+def test_no_project_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(ProjectError, match=r"no Pulumi.yaml in .* or any directory above it: .*--root"):
+        find_project(tmp_path)
+
+
+def test_a_root_without_pulumi_yaml_is_refused(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", "dev", "--json", "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"helmlife: --root {tmp_path.resolve()} holds no Pulumi.yaml"), err
+    assert "Traceback" not in err
+
+
+def test_missing_toolchain_is_named(tmp_path) -> None:
+    with pytest.raises(ProjectError, match=rf"no pulumi CLI in {tmp_path / 'bin'}: .*scripts/bootstrap"):
+        pulumi_binary(tmp_path, {})

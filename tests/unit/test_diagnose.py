@@ -121,7 +121,7 @@ def refreshed(monkeypatch: pytest.MonkeyPatch, helm_has: str | None, in_cluster:
     monkeypatch.setattr(releases, "latest", lambda *args: None if helm_has is None else releases.ReleaseRecord(
         "gw", "ns", 2, "deployed", "1.0.0", "1.0.0", helm_has, {}))
     monkeypatch.setattr(kube, "object_exists", lambda api, obj, ns: obj["kind"] in in_cluster)
-    monkeypatch.setattr(render, "manifest", lambda inputs: DESIRED)
+    monkeypatch.setattr(render, "manifest", lambda inputs, checked=True: DESIRED)
     spec = parse_spec({"name": "gw", "chart": "c", "namespace": "ns"})
     inputs = pre_exec.Inputs(spec=spec, kubeconfig="apiVersion: v1\nkind: Config\n", shape=pre_exec.SHAPE)
     inputs.__dict__["api"] = None  # the cached client: no cluster here

@@ -256,3 +256,40 @@ def test_a_spec_recorded_in_full_and_a_compact_one_are_not_a_change() -> None:
     for step in ALL:
         assert not diff(step, BASE, **compact).changes and not StepProvider(step).diff("id", compact, BASE).changes
     assert runs(spec=compact_doc({**BASE["spec"], "timeout": "5m"})) == {"pre_exec", "crd_cleanup"}  # for their deletes
+
+
+def test_teardown_sees_the_version_being_torn_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 8: after a first install pre_exec recorded previous_version=None; what is
+    deployed (and torn down) is the version that install targeted."""
+    from helmlife.steps import pre_exec
+    from helmlife.steps.contract import StepInputs
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(StepInputs, "run_hooks", lambda self, event, **extra: seen.update(event=event, **extra))
+    props = {**BASE, "hooks": {"teardown": ["m:f"]}, "previous_version": None}
+    pre_exec.delete(pre_exec.Inputs.model_validate(props), pre_exec.Outputs.model_validate(props))
+    assert seen == {"event": "teardown", "previous_version": "1.0.0"}
+
+
+def test_check_failures_name_no_property() -> None:
+    """Issue 18 item 6: a failure naming `spec` makes the engine print the whole spec as a Go map
+    before the reason; the reason names the step and the field instead."""
+    bad = {**BASE, "spec": {**BASE["spec"], "timeout": "soon"}}
+    failures = StepProvider("pre_exec").check({}, bad).failures
+    assert [f.property for f in failures] == [""], failures
+    assert failures[0].reason.startswith("demo: pre_exec: invalid inputs:") and "timeout" in failures[0].reason
+
+
+def test_a_failing_step_names_release_and_step_once() -> None:
+    """Issue 18 item 6: the engine's error line starts with `<release>: <step>: `."""
+    from helmlife.steps.base import StepFailed, naming_step
+
+    for message, expected in [("chart c cannot be rendered", "demo: release: chart c cannot be rendered"),
+                              ("demo: deploy failed: x", "demo: release: deploy failed: x")]:
+        with pytest.raises(StepFailed) as err:
+            with naming_step("demo", "release"):
+                raise ValueError(message)
+        assert str(err.value) == expected and err.value.__cause__ is None
+    with pytest.raises(RuntimeError, match="^demo: release: already named$"):
+        with naming_step("demo", "release"):
+            raise RuntimeError("demo: release: already named")

@@ -166,6 +166,7 @@ def test_delete_refuses_while_the_crds_about_to_go_hold_custom_resources(monkeyp
 
 
 def test_delete_goes_ahead_with_no_custom_resources_left_or_when_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate.releases, "latest", lambda *a: None)  # nothing kept to name
     monkeypatch.setattr(validate, "crds_at_risk", lambda *a: {})
     validate.delete(inputs(), validate.Outputs())
     monkeypatch.setattr(validate, "crds_at_risk", lambda *a: {"routes.web.example.com": ["ns/r1"]})
