@@ -21,7 +21,7 @@ def test_app_waits_for_the_operator_that_serves_its_crd(project: Project, cluste
     assert up.ok, up.output
     journal = [(r, s) for r, s in _journal(project) if s[1] == "create"]
     op_validated = journal.index(("operator", ("validate", "create")))
-    app_started = journal.index(("widgets", ("check_prerequisites", "create")))
+    app_started = journal.index(("widgets", ("pre_exec", "create")))
     assert op_validated < app_started, journal
     widget = client.CustomObjectsApi(cluster.api).get_namespaced_custom_object(
         "demo.helmlife.dev", "v1", ns, "widgets", "widgets")

@@ -23,9 +23,17 @@ def preview_json(project: Project, stack: str) -> dict[str, Any]:
 
 
 def release_manifests(preview: dict[str, Any], release: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    step = next(s for s in preview["steps"] if s["urn"].endswith(f"::{release}-release"))
-    return ((step.get("oldState") or {}).get("inputs", {}).get("manifest") or {},
-            (step.get("newState") or {}).get("inputs", {}).get("manifest") or {})
+    """The objects pre_exec recorded (old) and rendered (new), masked: its `__manifest` input."""
+    step = next(s for s in preview["steps"] if s["urn"].endswith(f"::{release}-pre-exec"))
+    return ((step.get("oldState") or {}).get("inputs", {}).get("__manifest") or {},
+            (step.get("newState") or {}).get("inputs", {}).get("__manifest") or {})
+
+
+def shown_change(output: str, key: str, field: str, change: str) -> bool:
+    """pre_exec's `changes`, as `pulumi preview --diff` prints it: the object by kind/namespace/name,
+    then only its changed field, `"old → new"` (the map's keys are padded to a column)."""
+    return re.search(rf"{re.escape(key)}\s*:\s*{{\s*\n\s*\+ {re.escape(field)}\s*:\s*\"{re.escape(change)}\"",
+                     output) is not None
 
 
 def leaves(node: Any, path: str = "") -> dict[str, Any]:
@@ -44,7 +52,9 @@ def test_values_change_previews_exactly_the_changed_fields(project: Project, clu
     project.write_stack("t", [chart("app", ns, values=[{"key": "replicaCount", "value": 2}])])
     text = project.preview("t")
     assert text.ok, text.output
-    assert "~ Deployment/" in text.output and "replicas: 1 => 2" in text.output, text.output
+    assert shown_change(text.output, f"Deployment/{ns}/app", "spec.replicas", "1 → 2"), text.output
+    assert f"Service/{ns}/app" not in text.output  # unchanged objects are not printed
+    assert text.output.count("replicaCount") == 1  # the new value once: the Release's values
 
     old, new = release_manifests(preview_json(project, "t"), "app")
     key = f"Deployment/{ns}/app"
@@ -71,7 +81,8 @@ def test_chart_bump_shows_one_object_added_and_one_removed(project: Project, clu
     assert [c for c in manifests.changes(old, new) if c[0] != "~"] == [
         ("+", f"ConfigMap/{ns}/shape-settings"), ("-", f"Service/{ns}/shape")]
     text = project.preview("t").output
-    assert f"+ ConfigMap/{ns}/shape-settings" in text and f"- Service/{ns}/shape" in text, text
+    assert re.search(rf"ConfigMap/{ns}/shape-settings\s*: \"added\"", text), text
+    assert re.search(rf"Service/{ns}/shape\s*: \"removed\"", text), text
     summary = summarize(preview)
     assert "1 added, 1 removed" in summary and "upgrade 1.0.0 → 2.0.0" in summary, summary
 
@@ -125,16 +136,12 @@ def test_manual_helm_upgrade_is_drift_that_up_corrects(project: Project, cluster
     subprocess.run([str(TOOLS / "bin" / "helm"), "upgrade", "app", str(project.root / "charts" / "demo-app"),
                     "-n", ns, "--reuse-values", "--set", "replicaCount=4", "--kubeconfig", str(cluster.kubeconfig)],
                    check=True, capture_output=True)
-    # Without a refresh the release step's drift check already sees Helm's newer revision (the
-    # release and the steps after it will run); the object-level diff comes with the refresh.
-    before = project.preview("t")
-    assert before.changes == {"update": 3}, before.output
-    shown = project.cli("preview", "--stack", "t", "--non-interactive")  # as a user sees it
-    assert "Helm has revision 2 (deployed" in shown and "the stack recorded revision 1" in shown, shown
-
+    # As for every Pulumi resource, drift is what `pulumi refresh` finds: then preview shows the
+    # live value going back to the declared one, and the Release upgrades to put it back.
     assert (r := project.run("refresh", "t")).ok, r.output
     drift = project.preview("t")
-    assert "replicas: 4 => 1" in drift.output and f"~ Deployment/{ns}/app" in drift.output, drift.output
+    assert shown_change(drift.output, f"Deployment/{ns}/app", "spec.replicas", "4 → 1"), drift.output
+    assert "kubernetes:helm.sh/v3:Release: (update)" in drift.output, drift.output
     assert (r := project.up("t")).ok, r.output
     assert cluster.deployment(ns, "app").spec.replicas == 1
     assert project.preview("t").changes == {}
@@ -158,18 +165,18 @@ def test_chart_render_errors_fail_preview_and_up_before_anything_runs(
     project.write_stack("t", [chart("schema", ns, "charts/schema-app", values=[value])])
     preview = project.preview("t")
     assert not preview.ok
-    assert "schema: release: chart charts/schema-app cannot be rendered" in preview.output, preview.output
+    assert "schema: pre_exec: chart charts/schema-app cannot be rendered" in preview.output, preview.output
     assert reason in preview.output, preview.output
     up = project.up("t")
     assert not up.ok and "chart charts/schema-app cannot be rendered" in up.output and reason in up.output
-    # The render runs in the background from check_prerequisites' check; its run waits for it.
-    assert project.steps() == [("check_prerequisites", "create")], "nothing may run before the chart renders"
+    # pre_exec renders in its check, before anything runs, at preview and at up.
+    assert project.steps() == [], "nothing may run before the chart renders"
     assert cluster.release_secrets(ns, "schema") == []
     # Issue 18 item 6, as a user reads it in the plain CLI: one line naming chart, step and cause,
     # then helm's message; not the spec as a Go map, not helm's "UPGRADE FAILED", no traceback.
     for shown in (plain_cli(project, "preview"), plain_cli(project, "up", "--yes"), preview.output, up.output):
-        # preview: the release step's check; `up --skip-preview`: check_prerequisites' run.
-        assert re.search(r"(has a problem|Exception calling application): schema: (release|check_prerequisites): "
+        # preview and `up --skip-preview` alike: pre_exec's check.
+        assert re.search(r"(has a problem|Exception calling application): schema: pre_exec: "
                          r"chart charts/schema-app cannot be rendered with these values:\n\s*\S", shown), shown
         for noise in ("property spec value", "map[", "UPGRADE FAILED", "INSTALLATION FAILED", "Traceback",
                       "KeyboardInterrupt"):
@@ -186,7 +193,7 @@ def test_preview_says_in_words_that_a_breaking_version_reinstalls(project: Proje
     project.write_stack("t", [chart("op", ns, "charts/demo-operator/1.0.0", **spec)])
     assert (r := project.up("t")).ok, r.output
     project.write_stack("t", [chart("op", ns, "charts/demo-operator/2.0.0", **spec)])
-    words = "will uninstall and reinstall: 1.0.0 → 2.0.0 crosses 2.0.0"
+    words = "uninstall and reinstall: 1.0.0 → 2.0.0 crosses 2.0.0"
     preview = project.preview("t")
     assert preview.ok and words in preview.output, preview.output
     assert words in summarize(preview_json(project, "t"))

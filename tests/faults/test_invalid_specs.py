@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from kubernetes import client
 
 from helmlife.stacks import StackConfigError, parse_stack_config
-from helmlife.steps import check_prerequisites
+from helmlife.steps import pre_exec as check_prerequisites  # its check runs the prerequisites
 from tests.e2e.conftest import ROOT, Cluster, Project
 from tests.faults.conftest import pulumi
 from tests.faults.invalid_specs import (CHECK_MUTATIONS, SCHEMA_MUTATIONS, Invalid, check_entry, check_invalid, generated,
@@ -94,7 +94,7 @@ def test_hundreds_of_invalid_specs_fail_preview_naming_each_field_and_nothing_re
     for b in checks:
         project.write_stack("checks", [b.entry])
         preview = pulumi(project, "preview", "checks")
-        if preview.ok or not re.search(rf"{b.name}: check_prerequisites: {re.escape(b.field)}[: ]", preview.output):
+        if preview.ok or not re.search(rf"{b.name}: pre_exec: {re.escape(b.field)}[: ]", preview.output):
             missed.append((b, preview.output[-1500:]))
     assert missed == [], missed
     project.write_stack("checks", [b.entry for b in checks])
