@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from charts.repo_server import build_repo, serve_repo
-from tests.e2e.conftest import KUBECONFIG, ROOT, TOOLS, Cluster, Project, copy_project
+from tests.e2e.conftest import KUBECONFIG, ROOT, Cluster, Project, copy_project, helmlife
 
 pytestmark = pytest.mark.e2e
 
@@ -26,11 +26,6 @@ def envs(tmp_path, cluster: Cluster):
     yield proj
     for name in ("dev", "staging", "prod"):
         proj.destroy(name)
-
-
-def helmlife(proj: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "helmlife", *args, "--root", str(proj.root), "--tools", str(TOOLS)],
-                          capture_output=True, text=True, env=proj.env(), cwd=ROOT, timeout=600)
 
 
 def edit(proj: Project, stack: str, old: str, new: str, count: int = 1) -> None:
