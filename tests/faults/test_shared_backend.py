@@ -58,8 +58,12 @@ def recorded_revisions(shared: SharedBackend, stack: str) -> dict[str, int]:
     return {r["urn"].rsplit("::", 1)[1]: r["outputs"]["revision"] for r in resources if r["type"] == RELEASE_STEP}
 
 
-def test_second_checkout_previews_what_the_first_deployed_and_no_secret_reaches_the_bucket(
-        project: Project, cluster: Cluster, shared: SharedBackend, tmp_path: Path) -> None:
+def test_one_shared_stack_racing_ups_a_second_checkout_and_no_secret_in_the_bucket(
+        project: Project, cluster: Cluster, shared: SharedBackend, capacity: Capacity, background,
+        converged: Converged, tmp_path: Path) -> None:
+    """A team's day on one stack: two runners' `up` at once (one refused by the lock object in
+    the bucket, the other completes), a pull request's previews from another checkout, and the
+    bucket audited for secrets afterwards."""
     ns = project.namespace
     token = f"tok-{tmp_path.name}-{id(project):x}"
     kubeconfig = tmp_path / "kubeconfig"
@@ -67,15 +71,25 @@ def test_second_checkout_previews_what_the_first_deployed_and_no_secret_reaches_
     key_line = base64.b64decode(creds["client-key"]).decode().splitlines()[1]
 
     def declare(proj: Project, value: str) -> None:
-        proj.write_stack("t", [chart("app", ns, values=[{"key": "message", "value": value},
-                                                        {"key": "auth.token", "secret_config": "token"}])],
-                         kubeconfig_path=str(kubeconfig))
+        proj.write_stack("t", [chart("app", ns, timeout="120s", values=[
+            {"key": "message", "value": value}, capacity.value_setting,
+            {"key": "auth.token", "secret_config": "token"}])], kubeconfig_path=str(kubeconfig))
 
     declare(project, "one")
     project.stack("t").set_config("helmlife:token", auto.ConfigValue(token, secret=True))
-    assert (up := pulumi(project, "up", "t")).ok, up.output
-    assert message(cluster, ns, "app") == "one" and cluster.deployed_revision(ns, "app") == 1
-    assert step_names(shared.checkpoint("t")["checkpoint"]["latest"]) == declared_steps("app")
+    first = background("up", "t")
+    wait_for(lambda: release_status(cluster, ns, "app") == "pending-install", HELM_BUSY, "the first up's helm")
+    assert len(shared.locks("t")) == 1  # the first run's lock object in the bucket
+    second = pulumi(project, "up", "t")
+    assert not second.ok and LOCKED in second.output, second.output
+    assert release_status(cluster, ns, "app") == "pending-install"  # the refused run touched nothing
+    capacity.arrive()
+    assert first.wait(HELM_BUSY) == 0, first.output()
+    converged("t", "app")
+    assert step_names(shared.checkpoint("t")["checkpoint"]["latest"]) == declared_steps("app")  # in the bucket
+    assert shared.locks("t") == []
+    assert message(cluster, ns, "app") == "one" and len(cluster.release_secrets(ns, "app")) == 1  # one install
+    assert recorded_revisions(shared, "t") == {"app-release": 1} and cluster.deployed_revision(ns, "app") == 1
 
     # Another runner's checkout: the stack files as committed, its state only in the bucket.
     other = second_checkout(project, tmp_path / "second")
@@ -108,27 +122,6 @@ def test_second_checkout_previews_what_the_first_deployed_and_no_secret_reaches_
     for secret in (token, creds["client-key"], key_line, creds["client-certificate"], "current-context",
                    shared.store.passphrase, shared.store.secret_key):
         assert [k for k, body in objects.items() if secret.encode() in body] == [], secret[:12]
-
-
-def test_two_ups_of_one_shared_stack_one_is_refused_the_other_completes(
-        project: Project, cluster: Cluster, shared: SharedBackend, capacity: Capacity, background,
-        converged: Converged) -> None:
-    ns = project.namespace
-    project.write_stack("t", [chart("first", ns, timeout="120s", values=[capacity.value_setting])])
-    first = background("up", "t")
-    wait_for(lambda: release_status(cluster, ns, "first") == "pending-install", HELM_BUSY, "the first up's helm")
-    assert len(shared.locks("t")) == 1  # the first run's lock object in the bucket
-
-    second = pulumi(project, "up", "t")
-    assert not second.ok and LOCKED in second.output, second.output
-    assert release_status(cluster, ns, "first") == "pending-install"  # the refused run touched nothing
-
-    capacity.arrive()
-    assert first.wait(HELM_BUSY) == 0, first.output()
-    converged("t", "first")
-    assert shared.locks("t") == []
-    assert recorded_revisions(shared, "t") == {"first-release": 1} and cluster.deployed_revision(ns, "first") == 1
-    assert len(cluster.release_secrets(ns, "first")) == 1  # one install, nothing lost or repeated
 
 
 def test_two_stacks_at_once_then_promotion_reads_the_shared_history(
