@@ -35,6 +35,7 @@ from tests.faults import fault_hooks
 deploy_stack(components=e2e_hooks.COMPONENTS, hooks={**e2e_hooks.HOOKS, **fault_hooks.HOOKS})
 """
 LOCKED = "the stack is currently locked"
+HELM_BUSY = 240  # bound on waiting for helm to reach a state (a cold, loaded machine included)
 STEP_TYPE = "pulumi-python:dynamic/helmlife:"
 __all__ = ["chart"]  # re-exported for the tests
 

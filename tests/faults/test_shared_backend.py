@@ -21,12 +21,11 @@ import yaml
 from pulumi import automation as auto
 
 from tests.e2e.conftest import ROOT, Cluster, Project, helmlife, second_checkout
-from tests.faults.conftest import (LOCKED, Capacity, Converged, SharedBackend, chart, declared_steps, pulumi,
-                                   release_status, step_names, wait_for)
+from tests.faults.conftest import (HELM_BUSY, LOCKED, Capacity, Converged, SharedBackend, chart, declared_steps,
+                                   pulumi, release_status, step_names, wait_for)
 from tests.faults.test_secrets import inline_kubeconfig
 
 pytestmark = pytest.mark.e2e
-HELM_BUSY = 240  # bound on waiting for helm to reach a state (a cold, loaded machine included)
 RELEASE_STEP = "pulumi-python:dynamic/helmlife:Release"
 
 
@@ -161,10 +160,9 @@ def test_object_store_stopped_during_up_recovery_converges(
         converged: Converged) -> None:
     ns, store = project.namespace, shared.store
     project.write_stack("t", [chart("app", ns, timeout="60s", values=[capacity.value_setting])])
-    # Pulumi retries a checkpoint write 11 times (about 30 s of backoff) and the AWS SDK each
-    # attempt 3 times more: one SDK attempt (AWS_MAX_ATTEMPTS, the SDK's own setting) keeps the
-    # test short without changing what fails.
-    up = background("up", "t", env={"AWS_MAX_ATTEMPTS": "1"})
+    # With the store gone Pulumi retries each checkpoint write 11 times (about 30 s of backoff)
+    # before the run fails: most of this test's time.
+    up = background("up", "t")
     wait_for(lambda: release_status(cluster, ns, "app") == "pending-install", HELM_BUSY, "helm installing")
     store.down()
     capacity.arrive()  # helm finishes; the CLI cannot record it
