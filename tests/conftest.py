@@ -4,6 +4,7 @@ The helpers they return (`Cluster`, `Project`, ...) live in tests/e2e/conftest.p
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Iterator
@@ -11,7 +12,8 @@ from typing import Iterator
 import pytest
 from kubernetes import config
 
-from tests.e2e.conftest import KUBECONFIG, REQUIRED, ROOT, TOOLS, Cluster, language_host, live_cluster_processes
+from tests.e2e.conftest import (KUBECONFIG, REQUIRED, ROOT, TOOLS, Cluster, ObjectStore, free_port_block, language_host,
+                                live_cluster_processes)
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +45,21 @@ def cluster(toolchain: Path) -> Iterator[Cluster]:
         if not was_up and not os.environ.get("HELMLIFE_KEEP_CLUSTER"):
             subprocess.run([script, "down"], capture_output=True)
             assert live_cluster_processes() == [], "scripts/cluster down left processes behind"
+
+
+@pytest.fixture(scope="session")
+def objectstore(toolchain: Path) -> Iterator[ObjectStore]:
+    """scripts/objectstore's S3-compatible store, on ports and in a data directory of this run's
+    own; stopped and its data removed afterwards. A missing store fails, as any missing tool does."""
+    if not (TOOLS / "bin" / "weed").exists():
+        pytest.fail(f"the object store is missing ({TOOLS / 'bin' / 'weed'}): run scripts/bootstrap objectstore",
+                    pytrace=False)
+    if shutil.which("curl") is None:
+        pytest.fail("curl is missing: scripts/objectstore and the bucket checks use its --aws-sigv4", pytrace=False)
+    store = ObjectStore(f"pytest-{os.getpid()}", free_port_block(8))
+    try:
+        store.up()
+        yield store
+    finally:
+        store.down()
+        shutil.rmtree(store.data_dir, ignore_errors=True)

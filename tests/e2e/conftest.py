@@ -10,11 +10,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import textwrap
+import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -148,6 +153,106 @@ def live_cluster_processes() -> list[str]:
 
 
 @dataclass
+class ObjectStore:
+    """scripts/objectstore's S3-compatible store (SeaweedFS) on loopback, named and ported apart
+    from a developer's own; the tests read its buckets through the S3 API (curl's SigV4), as
+    any client of a team's bucket would, not through the store's internals."""
+
+    name: str
+    port: int
+    access_key: str = "helmlife-test"
+    secret_key: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex}")
+    passphrase: str = field(default_factory=lambda: f"shared-{uuid.uuid4().hex[:12]}")
+
+    @property
+    def data_dir(self) -> Path:
+        return TOOLS / "objectstore" / self.name
+
+    def script(self, action: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """`scripts/objectstore ACTION` for this store (its default bucket is `state`)."""
+        env = {**os.environ, "HELMLIFE_OBJECTSTORE_NAME": self.name, "HELMLIFE_S3_PORT": str(self.port),
+               "HELMLIFE_S3_BUCKET": "state", "HELMLIFE_S3_ACCESS_KEY": self.access_key,
+               "HELMLIFE_S3_SECRET_KEY": self.secret_key}
+        return subprocess.run([str(ROOT / "scripts" / "objectstore"), action], capture_output=True, text=True,
+                              env=env, timeout=timeout)
+
+    def up(self) -> None:
+        proc = self.script("up")
+        assert proc.returncode == 0, f"scripts/objectstore up failed:\n{proc.stderr}"
+
+    def down(self) -> None:
+        proc = self.script("down")
+        assert proc.returncode == 0, f"scripts/objectstore down failed:\n{proc.stderr}"
+
+    def url(self, bucket: str) -> str:
+        """The Pulumi CLI's (gocloud's) URL for `bucket`, as the README gives it."""
+        return (f"s3://{bucket}?endpoint=127.0.0.1:{self.port}&disableSSL=true&s3ForcePathStyle=true"
+                "&region=us-east-1")
+
+    def env(self, bucket: str) -> dict[str, str]:
+        """What a team member exports to work on stacks kept in `bucket`."""
+        url = self.url(bucket)
+        return {"HELMLIFE_BACKEND_URL": url, "PULUMI_BACKEND_URL": url, "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
+                "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+
+    def request(self, method: str, path: str, query: str = "") -> bytes:
+        """One signed S3 request; raises on any status but 2xx. The key pair goes to curl on stdin."""
+        url = f"http://127.0.0.1:{self.port}/{path}" + (f"?{query}" if query else "")
+        proc = subprocess.run(["curl", "-sS", "--fail-with-body", "-K", "-", "-X", method, "--max-time", "10",
+                               "--aws-sigv4", "aws:amz:us-east-1:s3", url],
+                              input=f'user = "{self.access_key}:{self.secret_key}"\n'.encode(),
+                              capture_output=True, timeout=30)
+        assert proc.returncode == 0, f"S3 {method} {url}: {proc.stderr.decode()} {proc.stdout.decode()}"
+        return proc.stdout
+
+    def new_bucket(self) -> str:
+        bucket = f"t-{uuid.uuid4().hex[:12]}"
+        self.request("PUT", bucket)
+        return bucket
+
+    def keys(self, bucket: str) -> list[str]:
+        """Every object key in `bucket` (ListObjectsV2, all pages)."""
+        keys: list[str] = []
+        token = ""
+        while True:
+            query = "list-type=2" + (f"&continuation-token={urllib.parse.quote(token, safe='')}" if token else "")
+            listing = ET.fromstring(self.request("GET", bucket, query))
+            keys += _texts(listing, "Key")
+            token = next(iter(_texts(listing, "NextContinuationToken")), "")
+            if not token:
+                return keys
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        """Every object in `bucket`, by key."""
+        return {key: self.request("GET", f"{bucket}/{urllib.parse.quote(key)}") for key in self.keys(bucket)}
+
+
+def _texts(element: ET.Element, tag: str) -> list[str]:
+    """The text of every `tag` element under `element`, whatever its XML namespace."""
+    return [e.text or "" for e in element.iter() if e.tag.rsplit("}", 1)[-1] == tag]
+
+
+def free_port_block(size: int, start: int = 20000, stop: int = 30000) -> int:
+    """The first of `size` consecutive loopback ports that are all free now (a random block, so
+    concurrent test runs rarely race for the same one)."""
+    for _ in range(200):
+        base = random.randrange(start, stop - size)
+        socks = []
+        try:
+            for port in range(base, base + size):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AssertionError(f"no {size} consecutive free ports in {start}-{stop}")
+
+
+@dataclass
 class Run:
     ok: bool
     output: str
@@ -240,6 +345,12 @@ class Project:
         self.journal.write_text("")
 
 
+def helmlife(proj: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m helmlife ARGS` on the project copy, in the environment its CLI runs get."""
+    return subprocess.run([sys.executable, "-m", "helmlife", *args, "--root", str(proj.root), "--tools", str(TOOLS)],
+                          capture_output=True, text=True, env=proj.env(), cwd=ROOT, timeout=600)
+
+
 def copy_project(dest: Path, main: str | None) -> None:
     dest.mkdir(parents=True)
     for item in ("__main__.py", "charts", "chart_hooks"):
@@ -254,6 +365,15 @@ def copy_project(dest: Path, main: str | None) -> None:
     (dest / ".tools" / "cluster").symlink_to(TOOLS / "cluster")
     if main is not None:
         (dest / "__main__.py").write_text(main)
+
+
+def second_checkout(project: Project, dest: Path) -> Project:
+    """Another checkout of `project` at `dest` (another runner's): the same program and stack files
+    as committed, the same backend settings, no state of its own."""
+    copy_project(dest / "project", (project.root / "__main__.py").read_text())
+    for f in (project.root / "stacks").iterdir():
+        shutil.copy2(f, dest / "project" / "stacks" / f.name)
+    return Project(dest / "project", dest / "journal.jsonl", project.namespace, extra_env=dict(project.extra_env))
 
 
 def _namespace_for(nodeid: str) -> str:

@@ -13,7 +13,7 @@ from kubernetes import client
 
 from charts.repo_server import build_repo, serve_repo
 from helmlife.kube import read_or_none
-from tests.e2e.conftest import KUBECONFIG, ROOT, TOOLS, Cluster, Project, copy_project
+from tests.e2e.conftest import KUBECONFIG, ROOT, TOOLS, Cluster, Project, copy_project, helmlife
 
 pytestmark = pytest.mark.e2e
 
@@ -45,11 +45,6 @@ def envs(tmp_path, cluster: Cluster):
     for env in ENVS:
         if read_or_none(core.read_namespace, space(proj, env)) is not None:
             core.delete_namespace(space(proj, env))
-
-
-def helmlife(proj: Project, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "helmlife", *args, "--root", str(proj.root), "--tools", str(TOOLS)],
-                          capture_output=True, text=True, env=proj.env(), cwd=ROOT, timeout=600)
 
 
 def edit(proj: Project, stack: str, old: str, new: str, count: int = 1) -> None:

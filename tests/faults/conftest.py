@@ -4,7 +4,8 @@ What the e2e harness adds here: `pulumi` commands started as a user's shell star
 the background, so a test can SIGKILL them mid-operation (`Background`); the control plane
 stopped and started again (`scripts/cluster stop|start`); node capacity that arrives later
 (`Capacity`), so a release can be kept waiting and then converge with the same declared state;
-and the check every fault test ends with, on the cluster AND on the stack (`Converged`).
+and the check every fault test ends with, on the cluster AND on the stack (`Converged`); and
+the stack's state in a bucket of the local object store instead of the file backend (`shared`).
 
 Only this checkout's processes are ever touched: the CLI processes a test started (and what
 they started), and the control plane of $HELMLIFE_CLUSTER_NAME under this checkout's .tools/kwok.
@@ -24,7 +25,7 @@ import pytest
 from kubernetes import client
 
 from helmlife.steps import LIFECYCLE
-from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project, chart, managed_project
+from tests.e2e.conftest import ROOT, TOOLS, Cluster, ObjectStore, Project, chart, managed_project
 
 FAULT_MAIN = """\
 from helmlife.program import deploy_stack
@@ -34,6 +35,7 @@ from tests.faults import fault_hooks
 deploy_stack(components=e2e_hooks.COMPONENTS, hooks={**e2e_hooks.HOOKS, **fault_hooks.HOOKS})
 """
 LOCKED = "the stack is currently locked"
+HELM_BUSY = 240  # bound on waiting for helm to reach a state (a cold, loaded machine included)
 STEP_TYPE = "pulumi-python:dynamic/helmlife:"
 __all__ = ["chart"]  # re-exported for the tests
 
@@ -278,3 +280,37 @@ def control_plane(action: str) -> None:
     """`scripts/cluster stop|start`: this checkout's cluster ($HELMLIFE_CLUSTER_NAME) only."""
     proc = subprocess.run([str(ROOT / "scripts" / "cluster"), action], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"scripts/cluster {action} failed:\n{proc.stderr}"
+
+
+# --- state in a shared bucket ----------------------------------------------------------------------
+
+@dataclass
+class SharedBackend:
+    """The project's stacks kept in `bucket` of the local object store, as a team's are in theirs.
+    Pulumi's own layout there: .pulumi/stacks/<project>/<stack>.json and, while a run holds the
+    stack, .pulumi/locks/organization/<project>/<stack>/<id>.json."""
+
+    store: ObjectStore
+    bucket: str
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return [k for k in self.store.keys(self.bucket) if k.startswith(prefix)]
+
+    def checkpoint(self, stack: str) -> dict[str, Any]:
+        """The stack's checkpoint, read from the bucket (not through Pulumi)."""
+        return json.loads(self.store.request("GET", f"{self.bucket}/.pulumi/stacks/helmlife/{stack}.json"))
+
+    def locks(self, stack: str) -> list[str]:
+        return self.keys(f".pulumi/locks/organization/helmlife/{stack}/")
+
+
+@pytest.fixture
+def shared(project: Project, objectstore: ObjectStore) -> Iterator[SharedBackend]:
+    """`project` with its state in a new bucket of the session's object store: every CLI run of
+    it (and helmlife's commands) gets the backend URL, the passphrase and the store's keys.
+    Afterwards the store is up again, whatever the test did to it, for the project's destroy."""
+    bucket = objectstore.new_bucket()
+    project.extra_env.update(objectstore.env(bucket))
+    yield SharedBackend(objectstore, bucket)
+    if objectstore.script("status").returncode != 0:
+        objectstore.up()

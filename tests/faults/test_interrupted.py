@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Cluster, Project
-from tests.faults.conftest import (LOCKED, Capacity, Converged, chart, pending_operations, pulumi, release_status,
-                                   stack_state, step_names, wait_for)
+from tests.faults.conftest import (HELM_BUSY, LOCKED, Capacity, Converged, chart, pending_operations, pulumi,
+                                   release_status, stack_state, step_names, wait_for)
 
 pytestmark = pytest.mark.e2e
-HELM_BUSY = 240  # bound on waiting for helm to reach a state (a cold, loaded machine included)
 
 
 def recover(project: Project, stack: str) -> str:

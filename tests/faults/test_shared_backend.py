@@ -1,0 +1,184 @@
+"""The team path: Pulumi state in a shared S3-compatible bucket (scripts/objectstore's SeaweedFS),
+driven through the real CLI from more than one checkout and more than one run at a time.
+
+Every test asserts on the cluster and on the bucket, read through the S3 API: a preview from
+another checkout, two runs racing for one stack (Pulumi's lock object in the bucket), two stacks
+at once, promotion reading the source stack's history from the bucket, the store going away in
+the middle of an `up`, and no secret in plain text in any object.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pulumi import automation as auto
+
+from tests.e2e.conftest import ROOT, Cluster, Project, helmlife, second_checkout
+from tests.faults.conftest import (HELM_BUSY, LOCKED, Capacity, Converged, SharedBackend, chart, declared_steps,
+                                   pulumi, release_status, step_names, wait_for)
+from tests.faults.test_secrets import inline_kubeconfig
+
+pytestmark = pytest.mark.e2e
+RELEASE_STEP = "pulumi-python:dynamic/helmlife:Release"
+
+
+def message(cluster: Cluster, ns: str, release: str) -> str:
+    """The value the release runs with, from the cluster (demo-app's pod annotation)."""
+    dep = cluster.deployment(ns, release)
+    assert dep is not None, f"no deployment {ns}/{release}"
+    return dep.spec.template.metadata.annotations["helmlife.dev/message"]
+
+
+def flat(value: Any, path: str = "") -> dict[str, Any]:
+    """A JSON value as {dotted path: leaf}."""
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in flat(item, f"{path}.{key}" if path else key).items()}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in flat(item, f"{path}[{i}]").items()}
+    return {path: value}
+
+
+def changes(step: dict[str, Any], name: str) -> dict[str, tuple[Any, Any]]:
+    """What a preview step changes in input `name`: {path: (old, new)}."""
+    old, new = flat(step["oldState"]["inputs"].get(name)), flat(step["newState"]["inputs"].get(name))
+    return {k: (old.get(k), new.get(k)) for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+
+
+def recorded_revisions(shared: SharedBackend, stack: str) -> dict[str, int]:
+    """Each release step's recorded Helm revision, from the checkpoint in the bucket."""
+    resources = shared.checkpoint(stack)["checkpoint"]["latest"]["resources"]
+    return {r["urn"].rsplit("::", 1)[1]: r["outputs"]["revision"] for r in resources if r["type"] == RELEASE_STEP}
+
+
+def test_one_shared_stack_racing_ups_a_second_checkout_and_no_secret_in_the_bucket(
+        project: Project, cluster: Cluster, shared: SharedBackend, capacity: Capacity, background,
+        converged: Converged, tmp_path: Path) -> None:
+    """A team's day on one stack: two runners' `up` at once (one refused by the lock object in
+    the bucket, the other completes), a pull request's previews from another checkout, and the
+    bucket audited for secrets afterwards."""
+    ns = project.namespace
+    token = f"tok-{tmp_path.name}-{id(project):x}"
+    kubeconfig = tmp_path / "kubeconfig"
+    creds = inline_kubeconfig(cluster.kubeconfig, kubeconfig)
+    key_line = base64.b64decode(creds["client-key"]).decode().splitlines()[1]
+
+    def declare(proj: Project, value: str) -> None:
+        proj.write_stack("t", [chart("app", ns, timeout="120s", values=[
+            {"key": "message", "value": value}, capacity.value_setting,
+            {"key": "auth.token", "secret_config": "token"}])], kubeconfig_path=str(kubeconfig))
+
+    declare(project, "one")
+    project.stack("t").set_config("helmlife:token", auto.ConfigValue(token, secret=True))
+    first = background("up", "t")
+    wait_for(lambda: release_status(cluster, ns, "app") == "pending-install", HELM_BUSY, "the first up's helm")
+    assert len(shared.locks("t")) == 1  # the first run's lock object in the bucket
+    second = pulumi(project, "up", "t")
+    assert not second.ok and LOCKED in second.output, second.output
+    assert release_status(cluster, ns, "app") == "pending-install"  # the refused run touched nothing
+    capacity.arrive()
+    assert first.wait(HELM_BUSY) == 0, first.output()
+    converged("t", "app")
+    assert step_names(shared.checkpoint("t")["checkpoint"]["latest"]) == declared_steps("app")  # in the bucket
+    assert shared.locks("t") == []
+    assert message(cluster, ns, "app") == "one" and len(cluster.release_secrets(ns, "app")) == 1  # one install
+    assert recorded_revisions(shared, "t") == {"app-release": 1} and cluster.deployed_revision(ns, "app") == 1
+
+    # Another runner's checkout: the stack files as committed, its state only in the bucket.
+    other = second_checkout(project, tmp_path / "second")
+    assert (p := pulumi(other, "preview", "t", "--expect-no-changes")).ok, p.output
+    assert not list((other.root / ".tools" / "state").rglob("*.json"))
+
+    declare(other, "two")
+    preview = json.loads(other.cli("preview", "--json", "--stack", "t"))
+    changed = [s for s in preview["steps"] if s["op"] != "same"]
+    assert {s["op"] for s in changed} == {"update"} and all("::app-" in s["urn"] for s in changed), changed
+    for step in changed:  # the one declared difference, wherever the spec is an input
+        assert changes(step, "spec") == {"values[0].value": ("one", "two")}, step["urn"]
+    [release] = [s for s in changed if s["urn"].endswith("::app-release")]
+    deployment = f"Deployment/{ns}/app"
+    assert changes(release, "manifest") == {
+        f"{deployment}.spec.template.metadata.annotations.helmlife.dev/message": ("one", "two")}
+    summary = subprocess.run([sys.executable, "-m", "helmlife", "preview-summary", "-"], input=json.dumps(preview),
+                             capture_output=True, text=True, env=other.env(), cwd=ROOT, check=True).stdout
+    counts = preview["changeSummary"]
+    assert f"Resources: {counts['update']} to update, {counts['same']} unchanged." in summary, summary
+    version = yaml.safe_load((ROOT / "charts" / "demo-app" / "Chart.yaml").read_text())["version"]
+    assert f"| `app` | upgrade {version} (same chart version) |" in summary, summary
+    assert f"~ {deployment}\n" in summary and "1 changed" in summary, summary
+    assert "-        helmlife.dev/message: one\n+        helmlife.dev/message: two\n" in summary, summary
+    assert message(cluster, ns, "app") == "one"  # a preview changes nothing
+
+    # Nothing secret in plain text in any object of the bucket, after an up and two previews.
+    objects = shared.store.objects(shared.bucket)
+    assert ".pulumi/stacks/helmlife/t.json" in objects and len(objects) > 3, sorted(objects)
+    for secret in (token, creds["client-key"], key_line, creds["client-certificate"], "current-context",
+                   shared.store.passphrase, shared.store.secret_key):
+        assert [k for k, body in objects.items() if secret.encode() in body] == [], secret[:12]
+
+
+def test_two_stacks_at_once_then_promotion_reads_the_shared_history(
+        project: Project, cluster: Cluster, shared: SharedBackend, background, converged: Converged,
+        tmp_path: Path) -> None:
+    dev_ns, staging_ns = project.namespace, f"{project.namespace}-staging"
+    promotable = ["app.image.tag"]
+    project.write_stack("dev", [chart("app", dev_ns, values=[{"key": "image.tag", "value": "1.1"}])],
+                        promotable_values=promotable)
+    project.write_stack("staging", [chart("app", staging_ns, values=[{"key": "image.tag", "value": "1.0"}])],
+                        promotable_values=promotable)
+    ups = [background("up", "dev"), background("up", "staging")]
+    assert [op.wait(HELM_BUSY) for op in ups] == [0, 0], [op.output() for op in ups]
+    converged("dev", "app")
+    Converged(dataclasses.replace(project, namespace=staging_ns), cluster)("staging", "app")
+    assert shared.locks("dev") == shared.locks("staging") == []
+
+    # Promotion from a checkout with no state of its own: the source's last update is read
+    # from the bucket.
+    other = second_checkout(project, tmp_path / "second")
+    dry = helmlife(other, "promote", "dev", "staging", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    diff = [line for line in dry.stdout.splitlines() if line[:1] in "-+" and line[:3] not in ("---", "+++")]
+    assert [line[0] for line in diff if "1.0" in line] == ["-"], dry.stdout
+    assert [line[0] for line in diff if "1.1" in line] == ["+"], dry.stdout
+
+    # A failed dev update (a spec the program rejects) refuses the next promotion.
+    project.write_stack("dev", [chart("app", dev_ns, timeout="soon", values=[{"key": "image.tag", "value": "1.2"}])])
+    assert not (failed := pulumi(project, "up", "dev")).ok, failed.output
+    blocked = helmlife(other, "promote", "dev", "staging", "--dry-run")
+    assert blocked.returncode != 0 and "last update of stack 'dev' failed" in blocked.stderr, blocked.stderr
+    assert cluster.deployed_revision(dev_ns, "app") == 1  # the failed update changed nothing
+
+
+def test_object_store_stopped_during_up_recovery_converges(
+        project: Project, cluster: Cluster, shared: SharedBackend, capacity: Capacity, background,
+        converged: Converged) -> None:
+    ns, store = project.namespace, shared.store
+    project.write_stack("t", [chart("app", ns, timeout="60s", values=[capacity.value_setting])])
+    # With the store gone Pulumi retries each checkpoint write 11 times (about 30 s of backoff)
+    # before the run fails: most of this test's time.
+    up = background("up", "t")
+    wait_for(lambda: release_status(cluster, ns, "app") == "pending-install", HELM_BUSY, "helm installing")
+    store.down()
+    capacity.arrive()  # helm finishes; the CLI cannot record it
+    assert up.wait(HELM_BUSY) != 0, up.output()
+    failure = up.output()
+    assert f"127.0.0.1:{store.port}" in failure and shared.bucket in failure, failure  # names the backend
+    assert cluster.deployed_revision(ns, "app") == 1  # the release itself is there
+
+    store.up()
+    # The documented recovery (docs/reliability.md): cancel the stale lock, up, refresh where a
+    # create was left pending.
+    refused = pulumi(project, "up", "t")
+    assert not refused.ok and LOCKED in refused.output, refused.output
+    assert (r := pulumi(project, "cancel", "t")).ok, r.output
+    assert (r := pulumi(project, "up", "t")).ok, r.output
+    assert (r := pulumi(project, "refresh", "t", "--clear-pending-creates")).ok, r.output
+    converged("t", "app")
+    assert cluster.deployed_revision(ns, "app") == 1 and len(cluster.release_secrets(ns, "app")) == 1
+    assert recorded_revisions(shared, "t") == {"app-release": 1}
