@@ -138,7 +138,7 @@ class LifecycleChart(pulumi.ComponentResource):
         depends_on: Sequence["LifecycleChart"] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        if kubeconfig is not None:
+        if kubeconfig is not None or kube_context is not None:
             provider = cluster.kubernetes_provider(kubeconfig, kube_context)
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[provider]))
         super().__init__(TYPE_TOKEN, name, {}, opts)
@@ -215,8 +215,8 @@ class LifecycleChart(pulumi.ComponentResource):
         or dry_run and Helm has no release: there is nothing to leave as it is."""
         spec, pre = self.spec, self.steps["pre_exec"]
         leave = spec.action is Action.skip or spec.dry_run
-        if leave and not self._live:
-            return
+        if leave and self._live is None and self.access.known() is not None:
+            return  # Helm has nothing to leave as it is (unknown here: the Release is kept, not deleted)
         args = self.release_args or release_args.from_spec(spec, base, self._facts["values"], self._secret_values(),
                                                            rollout=pre.out("rollout"))
         opts = pulumi.ResourceOptions(
@@ -409,7 +409,7 @@ class LifecycleChart(pulumi.ComponentResource):
             pulumi.log.warn(notice)
 
     def _at_risk(self, api: Any, base: Path, kubeconfig: str, kube_context: str | None) -> dict[str, list[str]]:
-        """What the release step's delete would refuse for: the chart's CRDs holding custom resources."""
+        """What validate's delete would refuse for: the chart's CRDs holding custom resources."""
         spec = self.spec
         try:
             found = crds.of_chart(spec, base, split_values(spec, base)[0], Helm(kubeconfig, kube_context))

@@ -77,7 +77,7 @@ def chart_digest(spec: ChartSpec, project_dir: Path) -> str:
 
 
 def repo_has_chart(chart: RepoChart, helm: Helm, timeout: float = 10.0) -> str | None:
-    """None when the source has chart@version, else why not (for check_prerequisites), asked
+    """None when the source has chart@version, else why not (for pre_exec's prerequisites), asked
     with the same credentials and CA the install uses (`helm.access`). An HTTP repository's
     index is read directly; an OCI registry has none, so helm reads the chart's metadata."""
     if chart.is_oci:

@@ -68,14 +68,15 @@ class _Registry:
 _registry = _Registry()
 
 
-def kubernetes_provider(kubeconfig: pulumi.Input[str], context: str | None = None) -> k8s.Provider:
+def kubernetes_provider(kubeconfig: pulumi.Input[str] | None, context: str | None = None) -> k8s.Provider:
     """One kubernetes.Provider per distinct kubeconfig and context in this program run
-    (`cluster`, `cluster-2`, ...), its kubeconfig a secret."""
+    (`cluster`, `cluster-2`, ...), its kubeconfig a secret (None: KUBECONFIG, as the provider reads it)."""
     reg = _registry.current()
     key = (kubeconfig if isinstance(kubeconfig, str) else id(kubeconfig), context)
     if key not in reg.kubernetes:
         name = "cluster" + (f"-{len(reg.kubernetes) + 1}" if reg.kubernetes else "")
-        provider = k8s.Provider(name, kubeconfig=pulumi.Output.secret(kubeconfig), context=context)
+        provider = k8s.Provider(name, kubeconfig=pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
+                                context=context)
         reg.kubernetes[key] = provider
         reg.access[id(provider)] = ClusterAccess(provider, kubeconfig, context)
     return reg.kubernetes[key]

@@ -1,8 +1,9 @@
 """The helm CLI, driven with a private kubeconfig file per call.
 
-helmlife runs helm itself (rather than through the pulumi-kubernetes provider, which could
-not be built from a registry on our machines, see docs/toolchain.md) so the release step
-is an ordinary dynamic-provider resource like the other lifecycle steps. Kubeconfig, values
+The Release (pulumi-kubernetes) installs, upgrades and uninstalls; the steps around it still
+call helm for what the plugin does not offer: the render preview shows and checks, a local
+chart's sub-charts, pulling a repository chart to read its CRDs, and remediating a release a
+dead helm left pending (rollback or uninstall). Kubeconfig, values
 and chart-source credentials reach helm through 0600 temporary files (in a 0700 directory)
 that are removed after each call, or through stdin; nothing secret is ever put on a command
 line or in a log.

@@ -5,7 +5,7 @@ refused" with a host and port at best, and looks like the step's own failure ("d
 "validate check failed"). With one stack per environment the first question is *which*
 cluster, so the provider re-raises such failures naming the kubeconfig's context and server,
 and what to do: once the cluster answers, `pulumi up` again resumes (a release the outage left
-pending is remediated by the release step).
+pending is remediated by pre_exec first).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Merging chart values the way Helm does: values files, then inline YAML, then `--set` pairs.
 
 Doing the merge here (instead of passing several `-f` flags to helm) gives one document that
-the diff of the release step can compare, and lets secret values stay a separate, encrypted
-input until the moment helm needs them.
+pre_exec's diff can compare and the Release gets as its `values`, and lets secret values stay
+separate, encrypted leaves.
 """
 from __future__ import annotations
 

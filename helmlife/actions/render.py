@@ -1,19 +1,17 @@
 """render: what Helm would apply for these inputs, without applying anything.
 
-`helm upgrade --install --dry-run=server`: the release step's own command minus the apply,
-so lookups and capabilities come from the live cluster and values.schema.json or template
+`helm upgrade --install --dry-run=server`: the Release's own upgrade minus the apply, so
+lookups and capabilities come from the live cluster and values.schema.json or template
 errors surface at `pulumi preview`, naming the chart. Every object rendered is then sent to
 the API server as a server-side dry run (`dry_run`), so a value of the wrong type fails preview
 too, naming the object and the field, although the chart has no values schema. A render is
 kept for the life of the provider process (one `pulumi preview` or `up`), so each release
 renders, and is checked, at most once, and only when what it depends on changed.
 
-Renders run in the background (`start`): the engine calls every resource's `check` one after
-another, never two at once, so a render that blocked check_prerequisites' check made the
-charts render in a row (60 charts: 60 helm processes one by one before the first release
-could start). check_prerequisites starts its chart's render and returns; the release step's
-check, which needs the manifest, and check_prerequisites' own run, which must fail before any
-step changes anything, wait for it.
+pre_exec's check starts the render in a thread of this pool and waits for it: the engine calls
+every resource's `check` one after another, so renders of several charts run in a row (a
+measured cost with many charts changing at once, see docs/benchmark.md); pre_exec's run, which
+must fail before any step changes anything, finds the render its check made.
 """
 from __future__ import annotations
 

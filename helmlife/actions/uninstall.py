@@ -1,15 +1,17 @@
 """uninstall: `helm uninstall`, refused while it would take custom resources with it.
 
 Deleting a CRD deletes every custom resource of its kind. `helm uninstall` deletes the CRDs a
-chart ships as templates; in a destroy, `crd_cleanup` then deletes the crds/ CRDs the release
-step was handed (`owned_crds`). So the check runs before anything is removed: if any of those
-CRDs still stores custom resources, other than the ones the uninstall itself deletes, the
-uninstall is refused, naming them, and the release (hence the whole chart) stays as it was,
-unless `force_crd_deletion`. Idempotent: an absent release is already uninstalled.
+chart ships as templates; in a destroy, `crd_cleanup` then deletes the crds/ CRDs it owns
+(`owned_crds`). So validate's delete, the first of a destroy, checks before anything is
+removed: if any of those CRDs still stores custom resources, other than the ones the uninstall
+itself deletes, the destroy is refused, naming them, and the whole chart stays as it was,
+unless `force_crd_deletion`. pre_exec checks the same before a breaking-version reinstall.
+`uninstall` itself is for stacks not yet moved to the Release (steps/retired.py), and for
+remediation. Idempotent: an absent release is already uninstalled.
 
 CRDs the chart annotates `helm.sh/resource-policy: keep` are neither deleted nor at risk: the
 uninstall leaves them and their custom resources. That is said, naming them, at preview (the
-release step, whenever it renders) and after the uninstall, so nothing is left behind unseen.
+plan pre_exec shows, whenever it renders) and at destroy, so nothing is left behind unseen.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ The CRDs are those helm installs: the chart's crds/ and its enabled sub-charts' 
 a repository chart. A file helm could not parse fails `check`, so preview names the file.
 
 The release depends on this step, so the engine deletes it *after* the release: helm
-uninstall first, then the CRDs (the Prometheus-operator sequence). The release step already
+uninstall first, then the CRDs (the Prometheus-operator sequence). validate's delete already
 refused the destroy if these CRDs held custom resources; the same check runs here again, since
 the objects could have been created in between, unless the spec says to force it.
 """
@@ -45,7 +45,7 @@ def check(inputs: Inputs) -> list[str]:
     except crds.ChartFileError as err:
         return [f"{err}. Helm would fail on this file too"]
     except HelmError:
-        pass  # an unreachable chart is check_prerequisites' finding
+        pass  # an unreachable chart is pre_exec's finding (its prerequisites)
     return []
 
 
