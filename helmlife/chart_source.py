@@ -6,6 +6,7 @@ Reading these on the deploying machine (not from the cluster) lets `pulumi previ
 from __future__ import annotations
 
 import base64
+import shutil
 import ssl
 import urllib.error
 import urllib.request
@@ -109,3 +110,32 @@ def repo_has_chart(chart: RepoChart, helm: Helm, timeout: float = 10.0) -> str |
     if chart.version not in versions:
         return f"chart.version: {chart.name} {chart.version} is not in {chart.repo}; available: {', '.join(versions)}"
     return None
+
+
+# A private OCI registry's chart, pulled by helmlife (with the spec's credentials and CA) for the
+# Release: the kubernetes plugin's OCI client reads neither repositoryOpts' credentials nor a CA.
+PULLED_DIR = Path(".helmlife") / "charts"
+
+
+def pulled_path(chart: RepoChart) -> Path:
+    """Where such a chart is unpacked, relative to the project (the same path in every checkout;
+    git-ignored): `.helmlife/charts/<registry>/<name>-<version>/<name>`."""
+    host = chart.repo.removeprefix("oci://").replace("/", "_").replace(":", "_")
+    return PULLED_DIR / host / f"{chart.name}-{chart.version}" / chart.name
+
+
+def needs_pull(chart: Any) -> bool:
+    return isinstance(chart, RepoChart) and chart.is_oci and chart.private
+
+
+def pull_for_release(chart: RepoChart, project_dir: Path, helm: Helm) -> Path:
+    """The chart unpacked at `pulled_path` (pinned versions: once there, it stays right)."""
+    target = project_dir / pulled_path(chart)
+    if not (target / "Chart.yaml").is_file():
+        scratch = target.parent.with_name(target.parent.name + ".partial")
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        helm.pull(ChartRef(repo=chart.repo, name=chart.name, version=chart.version), scratch)
+        shutil.rmtree(target.parent, ignore_errors=True)
+        scratch.rename(target.parent)
+    return target

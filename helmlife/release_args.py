@@ -41,10 +41,10 @@ def arguments(spec: ChartSpec, project_dir: Path, values: dict[str, Any], rollou
     )
     if isinstance(chart, LocalChart):
         args["chart"] = local_chart_path(spec, project_dir)
+    elif chart_source.needs_pull(chart):  # pre_exec's check pulls it there, before the Release checks it
+        args["chart"] = str(chart_source.pulled_path(chart))
     elif chart.is_oci:
         args.update(chart=f"{chart.repo}/{chart.name}", version=chart.version)
-        if chart.private:
-            args["repository_opts"] = _repository_opts(chart, project_dir, with_url=False)
     else:
         args.update(chart=chart.name, version=chart.version,
                     repository_opts=_repository_opts(chart, project_dir, with_url=True))

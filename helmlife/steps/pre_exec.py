@@ -28,6 +28,7 @@ from ..actions import render
 from ..actions.remediate import remediate
 from ..actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from ..canonical import canonical_json
+from ..helm import HelmError
 from ..hooks import step_logger
 from ..release_state import Action, ReleaseState, decide, settled
 from ..spec import Action as SpecAction
@@ -114,6 +115,11 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
     triggers. Renders only when something a render depends on changed since the recorded
     manifest (or refresh found drift), so a no-change preview costs one read of Helm's record
     per release and no render. `HELMLIFE_MANIFEST_DIFF=off` skips the render (not the decision)."""
+    if chart_source.needs_pull(inputs.spec.chart):
+        try:
+            chart_source.pull_for_release(inputs.spec.chart, inputs.base_dir, inputs.helm)  # type: ignore[arg-type]
+        except HelmError as err:
+            raise ValueError(f"chart: cannot pull {inputs.spec.chart_label} for the Release: {err.stderr}") from None
     record = releases.latest(inputs.api, inputs.release, inputs.namespace)
     if olds and olds.get("shape") != SHAPE and record is not None and record.live:
         raise ValueError(

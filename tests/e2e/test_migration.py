@@ -1,5 +1,7 @@
 """Migrating a kubernetes.helm.v3.Release to LifecycleChart in one line keeps the installed
-release: no reinstall, not even a new revision, when nothing else changes."""
+release: its ReleaseArgs go to LifecycleChart's own Release unchanged, which adopts the release
+Helm has (import), with no reinstall: the objects and pods stay. pulumi-kubernetes applies the
+declared arguments once after an import (one new revision, the same manifest)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +12,6 @@ import pytest
 from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project
 
 pytestmark = pytest.mark.e2e
-SDK = TOOLS / "pulumi-kubernetes-sdk"
 MAIN = """\
 import os
 from pathlib import Path
@@ -26,8 +27,6 @@ LifecycleChart("web", ReleaseArgs(name="web", chart="charts/demo-app", namespace
 
 
 def test_release_args_migration_keeps_the_installed_release(project: Project, cluster: Cluster) -> None:
-    if not (SDK / "pulumi_kubernetes").is_dir():
-        pytest.fail(f"{SDK} is missing: run scripts/bootstrap test", pytrace=False)
     ns = project.namespace
     # What kubernetes.helm.v3.Release installed before the migration (helm's own record of it).
     values = project.root / "values.json"
@@ -36,18 +35,23 @@ def test_release_args_migration_keeps_the_installed_release(project: Project, cl
                     "-n", ns, "--create-namespace", "-f", str(values), "--wait", "--timeout", "60s",
                     "--kubeconfig", str(cluster.kubeconfig)], check=True, capture_output=True)
     assert cluster.deployed_revision(ns, "web") == 1
+    deployment_uid = cluster.deployment(ns, "web").metadata.uid
+    pods = {p.metadata.uid for p in cluster.pods(ns, "web")}
 
     project.extra_env["E2E_KUBECONFIG"] = str(cluster.kubeconfig)  # the CLI's env only, not this process's
-    pythonpath = f"{project.root}:{ROOT}:{SDK}"
+    pythonpath = f"{project.root}:{ROOT}"
     project.write_stack("t", [])
     (project.root / "__main__.py").write_text(MAIN.format(ns=ns, replicas=1))
     up = project.run("up", "t", pythonpath=pythonpath)
     assert up.ok, up.output
-    assert cluster.deployed_revision(ns, "web") == 1 and len(cluster.release_secrets(ns, "web")) == 1
-    assert "already deployed as declared (revision 1)" in up.output, up.output
+    assert "kubernetes:helm.sh/v3:Release web importing" in up.output or "imported" in up.output, up.output
+    assert cluster.deployment(ns, "web").metadata.uid == deployment_uid  # not reinstalled
+    assert {p.metadata.uid for p in cluster.pods(ns, "web")} == pods  # no pod restarted
+    revision = cluster.deployed_revision(ns, "web")
+    assert revision is not None and revision <= 2, revision  # the first revision stays in Helm's history
     assert project.run("preview", "t", pythonpath=pythonpath).changes == {}
 
     (project.root / "__main__.py").write_text(MAIN.format(ns=ns, replicas=2))  # a real change: upgraded in place
     up = project.run("up", "t", pythonpath=pythonpath)
     assert up.ok, up.output
-    assert cluster.deployed_revision(ns, "web") == 2 and cluster.deployment(ns, "web").spec.replicas == 2
+    assert cluster.deployed_revision(ns, "web") == revision + 1 and cluster.deployment(ns, "web").spec.replicas == 2
