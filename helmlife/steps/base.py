@@ -163,6 +163,8 @@ class StepProvider(ResourceProvider):
                 with naming_cluster(inputs.kubeconfig, inputs.kube_context):
                     derived = step.prepare(inputs, normalize(step, self._on_cluster(olds)) if olds else {})
             except ValueError as err:
+                if debugging():
+                    traceback.print_exc()  # the provider's stderr: shown in the CLI's output
                 problems = [str(err)]
         failures = [CheckFailure(WHOLE_RESOURCE, f"{inputs.release}: {step.name}: {msg}") for msg in problems]
         return CheckResult({**news, **wrap(step, derived)}, failures)
