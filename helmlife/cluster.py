@@ -91,9 +91,23 @@ def access_of(resource: pulumi.Resource) -> ClusterAccess:
     reg = _registry.current()
     if id(provider) not in reg.access:
         # A provider the user built: its configuration, as the engine recorded it.
-        reg.access[id(provider)] = ClusterAccess(provider, provider.__dict__.get("kubeconfig"),  # type: ignore[arg-type]
-                                                 provider.__dict__.get("context"))
+        reg.access[id(provider)] = ClusterAccess(provider, _set_or_empty(provider.__dict__.get("kubeconfig")),
+                                                 _set_or_empty(provider.__dict__.get("context")))
     return reg.access[id(provider)]
+
+
+def _set_or_empty(value: Any) -> pulumi.Input[str] | None:
+    """A provider property as the steps' configuration. One the user did not set is absent from
+    what the engine returns, which the SDK resolves as unknown during a preview: that would make
+    the steps' provider unconfigurable at preview. Unset (or not known yet) reads as empty, which
+    the steps take as the kubeconfig's defaults, as the kubernetes provider does."""
+    if not isinstance(value, pulumi.Output):
+        return value
+
+    async def resolved() -> str:
+        return (await value.future() or "") if await value.is_known() else ""
+
+    return pulumi.Output.from_input(resolved())  # the kubeconfig is made secret where it is recorded
 
 
 def steps_provider(access: ClusterAccess) -> pulumi.ProviderResource:
