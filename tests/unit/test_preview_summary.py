@@ -505,34 +505,23 @@ def test_errors_and_warnings_are_listed() -> None:
     assert f"- warning: {'x' * 299}…" in md
 
 
-# A preview that failed in the program: Pulumi still prints the digest, with the error (traceback cut).
+# A preview that failed in the program: Pulumi still prints the digest, with the error (traceback
+# cut), once as the program's error and once as the engine's "unhandled error".
+PROGRAM_ERROR = ("python inline source runtime error: stack 'dev', chart 'demo-app': namespace: "
+                 "'Bad_NS' is not a valid namespace\n"
+                 'Traceback (most recent call last):\n'
+                 '  File "/work/main/.venv/lib/python3.11/site-packages/pulumi/automation/_server.py", '
+                 'line 95, in run\n'
+                 '    loop.run_until_complete(run_in_stack(self.program))\n'
+                 '  [...]\n'
+                 "ValueError: stack 'dev', chart 'demo-app': namespace: 'Bad_NS' is not a valid namespace\n\n")
 FAILED = {'steps': [{'op': 'same',
                      'urn': 'urn:pulumi:dev::helmlife::pulumi:pulumi:Stack::helmlife-dev',
                      'oldState': {'type': 'pulumi:pulumi:Stack'},
                      'newState': {'type': 'pulumi:pulumi:Stack'},
                      'detailedDiff': None}],
-          'diagnostics': [{'message': "error: python inline source runtime error: stack 'dev', chart 'demo-app': namespace: "
-                                      "'Bad_NS' is not a valid namespace\n"
-                                      'Traceback (most recent call last):\n'
-                                      '  File "/work/main/.venv/lib/python3.11/site-packages/pulumi/automation/_server.py", '
-                                      'line 95, in run\n'
-                                      '    loop.run_until_complete(run_in_stack(self.program))\n'
-                                      '  [...]\n'
-                                      "ValueError: stack 'dev', chart 'demo-app': namespace: 'Bad_NS' is not a valid "
-                                      'namespace\n'
-                                      '\n',
-                           'severity': 'error'},
-                          {'message': "error: an unhandled error occurred: python inline source runtime error: stack 'dev', "
-                                      "chart 'demo-app': namespace: 'Bad_NS' is not a valid namespace\n"
-                                      'Traceback (most recent call last):\n'
-                                      '  File "/work/main/.venv/lib/python3.11/site-packages/pulumi/automation/_server.py", '
-                                      'line 95, in run\n'
-                                      '    loop.run_until_complete(run_in_stack(self.program))\n'
-                                      '  [...]\n'
-                                      "ValueError: stack 'dev', chart 'demo-app': namespace: 'Bad_NS' is not a valid "
-                                      'namespace\n'
-                                      '\n',
-                           'severity': 'error'}],
+          'diagnostics': [{'message': f"error: {PROGRAM_ERROR}", 'severity': 'error'},
+                          {'message': f"error: an unhandled error occurred: {PROGRAM_ERROR}", 'severity': 'error'}],
           'duration': 28931052,
           'changeSummary': {'same': 1}}
 
