@@ -345,6 +345,17 @@ class Project:
         self.journal.write_text("")
 
 
+def step_state(project: Project, stack: str, chart: str, step: str) -> dict[str, Any]:
+    """The state of step `step` (pre_exec, crd_cleanup, validate) of chart `chart`: its resource
+    with `inputs` and `outputs` unwrapped (no `__` prefix), as the step models name them."""
+    from helmlife.steps.base import unwrap
+
+    suffix = f"::{chart}-{step.replace('_', '-')}"
+    state = project.stack(stack).export_stack().deployment
+    res = next(r for r in state["resources"] if r["urn"].endswith(suffix))
+    return {**res, "inputs": unwrap(res.get("inputs") or {}), "outputs": unwrap(res.get("outputs") or {})}
+
+
 def helmlife(proj: Project, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m helmlife ARGS` on the project copy, in the environment its CLI runs get."""
     return subprocess.run([sys.executable, "-m", "helmlife", *args, "--root", str(proj.root), "--tools", str(TOOLS)],

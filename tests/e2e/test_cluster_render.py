@@ -12,7 +12,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project, chart
+from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project, chart, step_state
+from helmlife.steps.base import unwrap
 
 pytestmark = pytest.mark.e2e
 INGRESS = str(ROOT / "tests" / "e2e" / "charts" / "ingress-shape")
@@ -35,10 +36,9 @@ def helm_get(cluster: Cluster, what: str, release: str, ns: str) -> dict[str, di
 
 
 def recorded_manifest(project: Project, release: str) -> dict[str, dict[str, Any]]:
-    """The manifest the release step recorded in state, as "Kind/name" -> object."""
-    state = project.stack("t").export_stack().deployment
-    step = next(r for r in state["resources"] if r["urn"].endswith(f"::{release}-release"))
-    return {f"{k.split('/')[0]}/{k.split('/')[-1]}": v for k, v in step["inputs"]["manifest"].items()}
+    """The manifest pre_exec recorded in state, as "Kind/name" -> object."""
+    manifest = step_state(project, "t", release, "pre_exec")["inputs"]["manifest"]
+    return {f"{k.split('/')[0]}/{k.split('/')[-1]}": v for k, v in manifest.items()}
 
 
 def test_a_chart_with_a_kubernetes_floor_and_adopt_previews_and_deploys(project: Project, cluster: Cluster) -> None:
@@ -75,7 +75,7 @@ def test_a_value_of_the_wrong_type_fails_preview_naming_object_and_field(project
     project.write_stack("t", [chart("edge", ns, INGRESS, **spec)])
     preview = project.preview("t")
     assert not preview.ok
-    assert f"edge: release: chart {INGRESS}" in preview.output, preview.output
+    assert f"edge: pre_exec: chart {INGRESS}" in preview.output, preview.output
     assert f"Deployment/{ns}/edge-controller" in preview.output and "spec.replicas" in preview.output, preview.output
 
     up = project.up("t")
@@ -110,7 +110,7 @@ def test_an_operator_chart_records_what_helm_installs(project: Project, cluster:
 
     project.write_stack("t", [chart("op", ns, OPERATOR, values=[{"key": "message", "value": "changed"}])])
     preview = json.loads(project.cli("preview", "--stack", "t", "--json", "--non-interactive"))
-    step = next(s for s in preview["steps"] if s["urn"].endswith("::op-release"))
-    old, new = step["oldState"]["inputs"]["manifest"], step["newState"]["inputs"]["manifest"]
+    step = next(s for s in preview["steps"] if s["urn"].endswith("::op-pre-exec"))
+    old, new = (unwrap(step[state]["inputs"])["manifest"] for state in ("oldState", "newState"))
     assert sorted(old) == sorted(new)
     assert [k for k in old if old[k] != new[k]] == [f"ConfigMap/{ns}/op-settings"]

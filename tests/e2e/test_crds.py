@@ -14,7 +14,7 @@ from kubernetes import client
 
 from charts.repo_server import build_repo, serve_repo
 from helmlife import helm_yaml
-from tests.e2e.conftest import ROOT, Cluster, Project, chart
+from tests.e2e.conftest import ROOT, Cluster, Project, chart, step_state
 
 pytestmark = pytest.mark.e2e
 # Literal names, as the chart's crds/ files declare them (not crds.chart_crds: the code under test).
@@ -27,9 +27,8 @@ OPERATOR = {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"}
 TEMPLATED = "templated.helmlife.dev"
 
 
-def owned_crds(project: Project, stack: str = "t") -> list[str]:
-    state = project.stack(stack).export_stack().deployment
-    return next(r["outputs"]["owned_crds"] for r in state["resources"] if r["type"].endswith(":CrdCleanup"))
+def owned_crds(project: Project, release: str, stack: str = "t") -> list[str]:
+    return step_state(project, stack, release, "crd_cleanup")["outputs"]["owned_crds"]
 
 
 def objects(cluster: Cluster) -> client.CustomObjectsApi:
@@ -74,7 +73,7 @@ def test_crds_with_yaml_only_helm_reads_are_owned_and_removed(project: Project, 
     preview = project.preview("t")
     assert preview.ok, preview.output
     assert (r := project.up("t")).ok, r.output
-    assert sorted(owned_crds(project)) == sorted(BIG) and BIG <= cluster.crd_names()
+    assert sorted(owned_crds(project, "big")) == sorted(BIG) and BIG <= cluster.crd_names()
     assert (r := project.destroy("t")).ok, r.output
     assert not BIG & cluster.crd_names()
 
@@ -104,7 +103,7 @@ def test_repository_chart_crds_are_read_from_the_pulled_chart(project: Project, 
     project.write_stack("t", [chart("umbrella", ns, {"repo": chart_repo, "name": "umbrella-operator", "version": "1.0.0"})])
     assert (r := project.preview("t")).ok, r.output
     assert (r := project.up("t")).ok, r.output
-    assert sorted(owned_crds(project)) == sorted(UMBRELLA)
+    assert sorted(owned_crds(project, "umbrella")) == sorted(UMBRELLA)
     assert (r := project.destroy("t")).ok, r.output
     assert not UMBRELLA & cluster.crd_names()
 
@@ -123,7 +122,7 @@ def test_sub_chart_crds_are_owned_and_disabled_ones_left_alone(project: Project,
     try:
         project.write_stack("t", [chart("umbrella", ns, "charts/umbrella-operator")])
         assert (r := project.up("t")).ok, r.output
-        assert sorted(owned_crds(project)) == sorted(UMBRELLA)
+        assert sorted(owned_crds(project, "umbrella")) == sorted(UMBRELLA)
         live = cluster.crd_names()
         assert UMBRELLA <= live and "addons.extras.helmlife.dev" not in live  # helm agrees
         assert (r := project.destroy("t")).ok, r.output
@@ -141,7 +140,7 @@ def test_template_crds_are_not_uninstalled_with_custom_resources(project: Projec
     project.write_stack("t", [chart("tpl", ns, "charts/templated-crds")])
     assert (r := project.up("t")).ok, r.output
     assert {f"gizmos.{TEMPLATED}", f"sprockets.{TEMPLATED}"} <= cluster.crd_names()
-    assert owned_crds(project) == [f"sprockets.{TEMPLATED}"]  # the template CRD is the release's
+    assert owned_crds(project, "tpl") == [f"sprockets.{TEMPLATED}"]  # the template CRD is the release's
     create(cluster, TEMPLATED, "gizmos", "Gizmo", ns, "mine")
 
     refused = project.destroy("t")
@@ -159,7 +158,7 @@ def test_template_crds_are_not_uninstalled_with_custom_resources(project: Projec
 
 
 def test_a_refused_destroy_removes_nothing(project: Project, cluster: Cluster) -> None:
-    """The release step checks the CRDs crd_cleanup would delete before it uninstalls: a refusal
+    """validate's delete checks the CRDs crd_cleanup would delete before the Release uninstalls: a refusal
     leaves the application running. With `action: destroy` preview already says so."""
     ns = project.namespace
     op = chart("op", ns, "charts/demo-operator/1.0.0")

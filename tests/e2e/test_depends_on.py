@@ -31,8 +31,13 @@ def test_app_waits_for_the_operator_that_serves_its_crd(project: Project, cluste
     project.clear_journal()
     down = project.destroy("t")
     assert down.ok, down.output
+    # The journal records the dynamic steps only; widgets' pre_exec is deleted after its Release
+    # (the Release depends on it), so it bounds the app's uninstall.
     deleted = [(r, s) for r, s in _journal(project) if s[1] == "delete"]
-    assert deleted.index(("widgets", ("release", "delete"))) < deleted.index(("operator", ("crd_cleanup", "delete")))
+    app_gone = deleted.index(("widgets", ("pre_exec", "delete")))
+    assert app_gone < deleted.index(("operator", ("validate", "delete"))), deleted
+    assert app_gone < deleted.index(("operator", ("crd_cleanup", "delete"))), deleted
+    assert cluster.release_secrets(ns, "widgets") == [] and cluster.release_secrets(ns, "operator") == []
     assert "widgets.demo.helmlife.dev" not in cluster.crd_names()
 
 
