@@ -247,6 +247,9 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     spec = inputs.spec
     if spec.dry_run:
         return
+    # After the uninstall: the CRDs the chart keeps (`helm.sh/resource-policy: keep`) are still there.
+    if kept := [n for n in kept_crds((inputs.manifest or {}).values()) if kube.read_crd(inputs.api, n) is not None]:
+        step_logger(spec.name, "pre_exec").warning("%s", kept_notice(inputs.api, spec.name, kept, done=True))
     if inputs.hooks.get("teardown"):
         # The version being torn down is the one the last run deployed (its target): the Release
         # and Helm's record are gone by now.
