@@ -39,7 +39,7 @@ def test_preview_json_acts_on_the_project_it_runs_in(project: Project, cluster: 
     ok = helmlife(project, "preview", "t", "--json", cwd=inside)
     assert ok.returncode == 0, ok.stderr
     summary = json.loads(ok.stdout)["changeSummary"]
-    assert set(summary) == {"same"} and summary["same"] >= 7, summary  # stack, provider, component, 6 steps
+    assert set(summary) == {"same"} and summary["same"] >= 7, summary  # stack, 2 providers, component, 3 steps, Release
 
     # --root from elsewhere: the same project and backend, not an empty local one.
     rooted = helmlife(project, "preview", "t", "--json", "--root", str(project.root), cwd=tmp_path)
@@ -67,7 +67,7 @@ def test_preview_json_acts_on_the_project_it_runs_in(project: Project, cluster: 
     assert failed.returncode == 1, failed.stderr
     digest = json.loads(failed.stdout)
     errors = " ".join(d.get("message", "") for d in digest.get("diagnostics", []) if d.get("severity") == "error")
-    assert "app: release: chart charts/schema-app cannot be rendered with these values" in errors, failed.stdout
+    assert "app: pre_exec: chart charts/schema-app cannot be rendered with these values" in errors, failed.stdout
     assert f"helmlife: pulumi preview of stack 't' in {project.root}" in failed.stderr, failed.stderr
     assert "Traceback" not in failed.stderr and "AttributeError" not in failed.stderr, failed.stderr
     assert checkout_stack_files() == shipped

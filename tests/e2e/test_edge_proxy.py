@@ -29,10 +29,11 @@ def seen(cluster: Cluster, namespace: str, release: str, event: str) -> dict[str
     return dict(cm.data)
 
 
-def release_state(project: Project, stack: str, release: str) -> dict[str, Any]:
-    """The release step's outputs as the state has them."""
+def release_status(project: Project, stack: str, release: str) -> dict[str, Any]:
+    """The `status` the kubernetes Release (named as the release) has in the state."""
     resources = project.stack(stack).export_stack().deployment["resources"]
-    return next(r["outputs"] for r in resources if r["urn"].endswith(f"::{release}-release"))
+    return next(r["outputs"]["status"] for r in resources
+                if r["type"] == "kubernetes:helm.sh/v3:Release" and r["urn"].endswith(f"::{release}"))
 
 
 def updated_steps(output: str, release: str) -> set[str]:
@@ -60,18 +61,19 @@ def test_breaking_reinstall_reruns_post_exec_and_validate_with_previous_version(
     project.write_stack("t", [chart("edge", ns, V2, **spec)])
     preview = project.preview("t")
     assert preview.ok, preview.output
-    # The step table (docs/hooks.md): a new chart path and version re-run every step but
-    # crd_cleanup (the chart has no CRDs); named, so a step missing or extra fails.
-    assert preview.changes == {"update": 5}, preview.output
-    assert updated_steps(preview.output, "edge") == {"check-prerequisites", "pre-exec", "release", "post-exec",
-                                                     "validate"}, preview.output
+    # The step table (docs/hooks.md): a new chart path and version re-run pre_exec and validate
+    # (not crd_cleanup: the chart has no CRDs), and the reinstall replaces the Release; named, so
+    # a step missing or extra fails.
+    assert preview.changes == {"update": 2, "replace": 1}, preview.output
+    assert updated_steps(preview.output, "edge") == {"pre-exec", "validate"}, preview.output
+    assert "kubernetes:helm.sh/v3:Release: (replace)" in preview.output, preview.output
     project.clear_journal()
     up = project.up("t")
     assert up.ok, up.output
     assert "crosses breaking version 2.0.0" in up.output
     assert cluster.deployed_revision(ns, "edge") == 1 and len(cluster.release_secrets(ns, "edge")) == 1
     ran = project.steps("update")
-    assert ("post_exec", "update") in ran and ("validate", "update") in ran, ran
+    assert ("pre_exec", "update") in ran and ("validate", "update") in ran, ran  # validate runs post_exec hooks
     assert up.changes == preview.changes, (preview.changes, up.changes)  # up did what preview listed
     for event in ("pre_exec", "post_exec", "validate"):
         assert seen(cluster, ns, "edge", event) == {"runs": "2", "previous_version": "1.0.0", "target_version": "2.0.0"}
@@ -86,10 +88,10 @@ def test_breaking_reinstall_reruns_post_exec_and_validate_with_previous_version(
                                                      "target_version": "2.0.0"}
 
 
-def test_failed_upgrade_rolled_back_is_recorded_as_helm_has_it(project: Project, cluster: Cluster) -> None:
-    """Item 6 (and item 8 on an upgrade): helm's atomic rollback makes revision 3; the failing
-    step records nothing, so the next up records Helm's revision, without running helm when the
-    release already is what the stack declares."""
+def test_failed_upgrade_rolled_back_is_tried_again_by_the_next_up(project: Project, cluster: Cluster) -> None:
+    """Item 6 (and item 8 on an upgrade): helm's atomic rollback makes revision 3; the Release
+    records the failed upgrade (pulumi-kubernetes' partial failure), so the next up with the
+    values put back runs helm again (revision 4) and then records what Helm has."""
     ns = project.namespace
     good = chart("gw", ns, V1, timeout="15s")
     project.write_stack("t", [good])
@@ -105,27 +107,23 @@ def test_failed_upgrade_rolled_back_is_recorded_as_helm_has_it(project: Project,
     assert re.search(rf"pod/{controller('gw')}-\S+: phase=Pending; PodScheduled=Unschedulable", failed.output)
     assert "Helm now has revision 3 of gw (deployed, chart 1.0.0)" in failed.output, failed.output
     assert cluster.deployed_revision(ns, "gw") == 3
-    # A provider that raises records nothing: the state still says 1 until the next operation.
-    assert release_state(project, "t", "gw")["revision"] == 1
 
     project.write_stack("t", [good])  # back to what is deployed
-    preview = project.cli("preview", "--stack", "t", "--non-interactive")  # as a user sees it
-    assert "Helm has revision 3 (deployed" in preview and "the stack recorded revision 1" in preview, preview
-    # check_prerequisites and pre_exec ran with the failing values; release (recorded), post_exec, validate
-    assert "~ 5 to update" in preview, preview
+    preview = project.cli("preview", "--stack", "t", "--non-interactive", "--diff")  # as a user sees it
+    # The state holds the failed upgrade's values: the Release updates to put the declared ones back.
+    assert "kubernetes:helm.sh/v3:Release: (update)" in preview, preview
     up = project.up("t")
     assert up.ok, up.output
-    assert "already deployed as declared (revision 3)" in up.output, up.output
-    assert len(cluster.release_secrets(ns, "gw")) == 3  # helm did not run again
-    assert release_state(project, "t", "gw")["revision"] == 3
-    assert stack_output(project, "t")["gw"]["revision"] == 3
+    assert cluster.deployed_revision(ns, "gw") == 4 and len(cluster.release_secrets(ns, "gw")) == 4  # helm ran again
+    assert release_status(project, "t", "gw")["revision"] == 4
+    assert stack_output(project, "t")["gw"]["revision"] == 4
     assert project.preview("t").changes == {}
 
     project.write_stack("t", [{**good, "values": [{"key": "controller.podLabels.tier", "value": "edge"}]}])
     up = project.up("t")
     assert up.ok, up.output
-    assert re.search(r"revision\s*:\s*3 => 4", up.output), up.output
-    assert cluster.deployed_revision(ns, "gw") == 4
+    assert re.search(r"revision\s*:\s*4 => 5", up.output), up.output  # validate's shown revision
+    assert cluster.deployed_revision(ns, "gw") == 5
 
 
 def test_failed_wait_names_what_was_not_ready_although_atomic_removed_it(project: Project,

@@ -114,7 +114,8 @@ def test_breaking_version_reinstalls_and_values_change_upgrades(project: Project
     preview = project.preview("t")
     assert preview.ok, preview.output
     # The chart paths already hold both versions: the words say what will happen, and why.
-    assert "will uninstall and reinstall: 1.0.0 → 2.0.0 crosses 2.0.0" in preview.output, preview.output
+    assert "uninstall and reinstall: 1.0.0 → 2.0.0 crosses 2.0.0" in preview.output, preview.output
+    assert "kubernetes:helm.sh/v3:Release: (replace)" in preview.output, preview.output
     assert (r := project.up("t")).ok, r.output
     assert "crosses breaking version 2.0.0" in r.output
     # What the cluster runs: helm's record of 2.0.0 at revision 1 (history gone with the uninstall),
@@ -183,7 +184,8 @@ def test_pre_exec_failure_leaves_release_untouched(project: Project, cluster: Cl
     assert cluster.deployed_revision(ns, "prefail") == 1
     assert len(cluster.release_secrets(ns, "prefail")) == 1
     assert cluster.deployment(ns, "prefail").spec.replicas == 1
-    assert not any(step == "release" for step, _ in project.steps())
+    # pre_exec failed: the Release and validate after it never ran.
+    assert [step for step, _ in project.steps()] == ["pre_exec"], project.steps()
 
 
 def test_failing_release_shows_events_and_rolls_back(project: Project, cluster: Cluster) -> None:
