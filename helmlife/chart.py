@@ -271,7 +271,7 @@ class LifecycleChart(pulumi.ComponentResource):
         reinstall is due (Pulumi refuses to replace an imported resource that still declares its
         import)."""
         live = self._live
-        if live is None:
+        if live is None or live.status == "pending-install":  # pre_exec uninstalls it if its helm is dead
             return None
         if (live.description or "").startswith(release_args.DESCRIPTION_PREFIX):
             state = ReleaseState(live, self._facts.get("chart_version"),
