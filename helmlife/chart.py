@@ -33,6 +33,7 @@ from .actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
 from .hooks import HookContext, Hooks, debugging, hook_ref, run_failure_hooks, step_logger
+from .release_state import Action as ReleaseAction, ReleaseState, decide
 from .spec import Action, ChartSpec, RepoChart, SpecError, compact_doc, parse_spec
 from .steps import HOOK_EVENTS, LIFECYCLE, RELEASE, StepDef
 from .steps.base import HIDDEN, StepProvider
@@ -264,11 +265,19 @@ class LifecycleChart(pulumi.ComponentResource):
         """The Release's `import` ID when Helm has a release this stack's Release did not deploy
         (state lost, an interrupted install, or a release made by hand or by another tool): it is
         adopted, not installed again. A release a helmlife Release deployed carries its
-        description, and is in the state already (Pulumi refuses to replace an imported resource
-        that still declares its import)."""
+        description: it is in the state, unless the `up` that created it was interrupted (its
+        helm finished, the CLI never recorded it), so it is imported too while deployed (the
+        import is a no-op for a Release already in the state), except when a breaking-version
+        reinstall is due (Pulumi refuses to replace an imported resource that still declares its
+        import)."""
         live = self._live
-        if live is None or (live.description or "").startswith(release_args.DESCRIPTION_PREFIX):
+        if live is None or live.status == "pending-install":  # pre_exec uninstalls it if its helm is dead
             return None
+        if (live.description or "").startswith(release_args.DESCRIPTION_PREFIX):
+            state = ReleaseState(live, self._facts.get("chart_version"),
+                                 self.spec.last_breaking_version_requiring_restart, 0)
+            if live.status != "deployed" or decide(state).action is ReleaseAction.reinstall:
+                return None
         return f"{self.spec.namespace}/{self.spec.name}"
 
     # --- on_deploy_failure -------------------------------------------------------------------

@@ -76,7 +76,7 @@ LIFECYCLE: tuple[StepDef, ...] = (
             kept=("hooks.teardown", "spec.dry_run", "spec.delete_namespace", "spec.timeout", "manifest", "changes",
                   "plan", "rollout", "drifted", "spec.action"),
             shown=("plan", "changes"), prepare=pre_exec.prepare, refresh=pre_exec.refresh,
-            since=("reinstall_key", "rollout", "remediate", "chart_digest")),
+            since=("reinstall_key", "rollout", "chart_digest")),
     # CRDs are cluster-scoped: a moved release keeps them (re-run on a rename to mark the new owner).
     StepDef("crd_cleanup", crd_cleanup, after=("pre_exec",), facts=("crds", "crd_digest", "values"),
             triggers=("crds", "crd_digest", "spec.crd_upgrade", *RENAME),

@@ -67,7 +67,12 @@ def test_dev_stack_fresh_clone_up_noop_refresh_destroy(checkout: Path, cluster: 
 
     preview = shell(checkout, "pulumi stack select --create dev >&2 && pulumi preview --stack dev --json")
     assert preview.returncode == 0, preview.stdout + preview.stderr
-    assert json.loads(preview.stdout)["changeSummary"].get("create", 0) >= 18, preview.stdout  # 3 charts x 6 steps
+    planned = json.loads(preview.stdout)
+    # 3 charts x 5: the component, pre_exec, crd_cleanup, the Release and validate
+    assert planned["changeSummary"].get("create", 0) >= 15, preview.stdout
+    releases = [s["urn"].rsplit("::", 1)[1] for s in planned["steps"] if s["op"] == "create"
+                and s["urn"].split("::")[-2].endswith("kubernetes:helm.sh/v3:Release")]
+    assert sorted(releases) == ["demo-app", "demo-operator", "hello-repo"], preview.stdout
     assert cluster.deployed_revision(NS, "demo-app") is None, "preview must not apply anything"
 
     up = subprocess.run([str(checkout / "scripts" / "up")], cwd=checkout, env=user_env(),

@@ -200,6 +200,12 @@ def step_names(state: dict[str, Any]) -> set[str]:
     return {r["urn"].rsplit("::", 1)[1] for r in state.get("resources") or [] if r["type"].startswith(STEP_TYPE)}
 
 
+def helm_releases(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each chart's `kubernetes:helm.sh/v3:Release` (named as the chart): its recorded status."""
+    return {r["urn"].rsplit("::", 1)[1]: (r.get("outputs") or {}).get("status") or {}
+            for r in state.get("resources") or [] if r["type"] == "kubernetes:helm.sh/v3:Release"}
+
+
 def declared_steps(*charts: str) -> set[str]:
     return {f"{c}-{s.suffix}" for c in charts for s in LIFECYCLE}
 
@@ -223,11 +229,15 @@ class Converged:
         state = stack_state(self.project, stack)
         assert not state.get("pending_operations"), state.get("pending_operations")
         assert step_names(state) == declared_steps(*releases)
+        recorded = helm_releases(state)
+        assert set(recorded) == set(releases), recorded
         ns = self.project.namespace
         for name in releases:
             assert release_status(self.cluster, ns, name) == "deployed", self.cluster.release_secrets(ns, name)
             assert [s.metadata.labels["status"] for s in self.cluster.release_secrets(ns, name)].count("deployed") == 1
             assert self.cluster.ready_pods(ns, name) == ready_pods
+            assert recorded[name].get("status") == "deployed", recorded[name]
+            assert recorded[name].get("revision") == self.cluster.deployed_revision(ns, name), recorded[name]
         return state
 
 

@@ -8,6 +8,7 @@ import pytest
 from kubernetes import client
 
 from helmlife.releases import decode
+from helmlife.steps.base import unwrap
 from tests.e2e.conftest import Cluster, Project
 from tests.faults.conftest import Converged, chart, declared_steps, pulumi, stack_state, step_names
 
@@ -43,9 +44,11 @@ class Watch:
         self._thread.join()
 
 
-def history_descriptions(cluster: Cluster, namespace: str, release: str) -> list[str]:
+def history(cluster: Cluster, namespace: str, release: str) -> list[tuple[int, str, str]]:
+    """Helm's record of the release, oldest first: (revision, status, description)."""
     secrets = sorted(cluster.release_secrets(namespace, release), key=lambda s: int(s.metadata.labels["version"]))
-    return [decode(s.data["release"])["info"]["description"] for s in secrets]
+    return [(r["version"], r["info"]["status"], r["info"]["description"])
+            for r in (decode(s.data["release"]) for s in secrets)]
 
 
 def test_validate_fails_then_the_fixed_chart_passes_and_the_release_never_went_away(
@@ -63,10 +66,13 @@ def test_validate_fails_then_the_fixed_chart_passes_and_the_release_never_went_a
         fixed = pulumi(project, "up", "t")
         assert fixed.ok, fixed.output
     assert watch.samples > 0 and watch.gaps == [], watch.gaps
-    assert history_descriptions(cluster, ns, "gated") == ["Install complete", "Upgrade complete"]  # no rollback, no reinstall
+    # One install, one upgrade: no rollback (helm records "Rollback to N"), no reinstall (revision 1 again).
+    revisions = history(cluster, ns, "gated")
+    assert [(v, status) for v, status, _ in revisions] == [(1, "superseded"), (2, "deployed")], revisions
+    assert not any("rollback" in text.lower() or "uninstall" in text.lower() for _, _, text in revisions), revisions
     state = converged("t", "gated")
     validate = next(r for r in state["resources"] if r["urn"].endswith("::gated-validate"))
-    assert validate["outputs"]["checks_passed"] == ["workloads-ready", "hook:tests.faults.fault_hooks:gate"]
+    assert unwrap(validate["outputs"])["checks_passed"] == ["workloads-ready", "hook:tests.faults.fault_hooks:gate"]
 
 
 @pytest.fixture

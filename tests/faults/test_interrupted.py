@@ -40,7 +40,7 @@ def test_up_killed_while_installing_converges(project: Project, cluster: Cluster
     up.kill_tree()
 
     assert release_status(cluster, ns, "fresh") == "pending-install"  # stuck: helm would refuse
-    assert ("creating", "fresh-release") in pending_operations(project, "t")
+    assert ("creating", "fresh") in pending_operations(project, "t")
     capacity.arrive()
     output = recover(project, "t")
     assert "left pending-install by a helm that is no longer running" in output
@@ -48,7 +48,7 @@ def test_up_killed_while_installing_converges(project: Project, cluster: Cluster
     # Pulumi 3.259 keeps an interrupted *create* pending even after a successful up (it cannot
     # know whether the first attempt made something); helmlife's create is idempotent, so
     # dropping the record is safe, and that is the one extra step.
-    assert ("creating", "fresh-release") in pending_operations(project, "t")
+    assert ("creating", "fresh") in pending_operations(project, "t")
     assert (r := pulumi(project, "refresh", "t", "--clear-pending-creates")).ok, r.output
     converged("t", "fresh")
     assert cluster.deployed_revision(ns, "fresh") == 1
@@ -67,7 +67,7 @@ def test_up_killed_while_upgrading_converges(project: Project, cluster: Cluster,
 
     assert cluster.deployed_revision(ns, "busy") == 1  # what ran before is untouched
     assert cluster.ready_pods(ns, "busy") == 1
-    assert ("updating", "busy-release") in pending_operations(project, "t")
+    assert ("updating", "busy") in pending_operations(project, "t")
     capacity.arrive()
     output = recover(project, "t")
     assert "left pending-upgrade by a helm that is no longer running" in output
