@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import types
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -27,8 +28,8 @@ import pulumi_kubernetes as k8s
 from pulumi.dynamic import Resource
 from pulumi.runtime.proto import engine_pb2
 
-from . import chart_source, cluster, crds, helm_yaml, kube, release_args, releases
-from .actions import diagnose
+from . import chart_source, cluster, crds, helm_yaml, kube, release_args, releases, unreachable
+from .actions import diagnose, remediate
 from .actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
@@ -271,14 +272,28 @@ class LifecycleChart(pulumi.ComponentResource):
         reinstall is due (Pulumi refuses to replace an imported resource that still declares its
         import)."""
         live = self._live
-        if live is None or live.status == "pending-install":  # pre_exec uninstalls it if its helm is dead
-            return None
+        if live is None or live.status == "pending-install" and not self._install_may_finish():
+            return None  # pre_exec uninstalls a pending install whose helm is dead
         if (live.description or "").startswith(release_args.DESCRIPTION_PREFIX):
             state = ReleaseState(live, self._facts.get("chart_version"),
                                  self.spec.last_breaking_version_requiring_restart, 0)
             if live.status != "deployed" or decide(state).action is ReleaseAction.reinstall:
                 return None
         return f"{self.spec.namespace}/{self.spec.name}"
+
+    def _install_may_finish(self) -> bool:
+        """A pending install young enough that its helm may still be running (a killed CLI's
+        plugin lives on): pre_exec waits for it, and what it installs is then adopted. Judged as
+        remediation judges it (`actions/remediate.py`): within twice the timeout and a grace."""
+        known = self.access.known()
+        try:
+            history = releases.revisions(kube.api_client(*known), self.spec.name, self.spec.namespace) if known else []
+        except Exception:  # noqa: BLE001 - not knowing means not importing, as before
+            return False
+        if not history:
+            return False
+        age = (datetime.now(timezone.utc) - history[-1].created).total_seconds()
+        return age < 2 * self.spec.timeout_seconds + remediate.GRACE_SECONDS
 
     # --- on_deploy_failure -------------------------------------------------------------------
 
@@ -321,6 +336,13 @@ class LifecycleChart(pulumi.ComponentResource):
             if watch is not None:
                 watch.__exit__(None, None, None)
             failure = args.errors[0] if args.errors else f"{args.failed_operation} failed"
+            if (known := self.access.known()) and unreachable.is_unreachable(RuntimeError(failure),
+                                                                             unreachable.cluster_of(*known)[1]):
+                context, server = unreachable.cluster_of(*known)
+                _log_now(args.urn, f"{spec.name}: cannot reach the Kubernetes cluster of context {context!r} at "
+                                   f"{server}. Nothing is lost: once it answers, run `pulumi up` again and it resumes "
+                                   "(a release the outage left pending is recovered first).")
+                return False
             try:
                 known = self.access.known()
                 api = kube.api_client(*known) if known else watch._args[0] if watch else None

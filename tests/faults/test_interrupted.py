@@ -105,8 +105,9 @@ def test_cli_process_group_killed_the_orphaned_helm_is_waited_for_not_raced(
     up = background("up", "t")
     wait_for(lambda: release_status(cluster, ns, "orphan") == "pending-install", HELM_BUSY, "helm installing")
     up.kill_process_group()
-    helms = [p for p in up.orphans if "helm" in _cmdline(p)]
-    assert helms and all(_cmdline(p) for p in helms), "the CLI's helm should have outlived it"
+    # The install runs in the kubernetes plugin (helm as a library), in a process group of its own.
+    helms = [p for p in up.orphans if "helm" in _cmdline(p) or "pulumi-resource-kubernetes" in _cmdline(p)]
+    assert helms and all(_cmdline(p) for p in helms), "the plugin running helm should have outlived the CLI"
 
     assert (r := pulumi(project, "cancel", "t")).ok, r.output
     assert (r := pulumi(project, "refresh", "t", "--clear-pending-creates")).ok, r.output
@@ -118,9 +119,10 @@ def test_cli_process_group_killed_the_orphaned_helm_is_waited_for_not_raced(
     assert "revision settled by itself (deployed)" in again.output()
     assert "uninstalling before installing again" not in again.output()
     converged("t", "orphan")
-    # the orphan's install is what the stack declares: recorded as it is, helm not run again
-    assert cluster.deployed_revision(ns, "orphan") == 1
-    assert "already deployed as declared (revision 1)" in again.output()
+    # the orphan's install is adopted (imported), not installed again: its first revision stays in
+    # Helm's history, and pulumi-kubernetes applies the declared arguments once after an import.
+    history = [int(s.metadata.labels["version"]) for s in cluster.release_secrets(ns, "orphan")]
+    assert min(history) == 1 and cluster.deployed_revision(ns, "orphan") <= 2, history
 
 
 def _cmdline(pid: int) -> str:
