@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 import types
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -29,7 +28,7 @@ from pulumi.dynamic import Resource
 from pulumi.runtime.proto import engine_pb2
 
 from . import chart_source, cluster, crds, helm_yaml, kube, release_args, releases, unreachable
-from .actions import diagnose, remediate
+from .actions import diagnose
 from .actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from .canonical import canonical_json
 from .helm import Helm, HelmError
@@ -272,28 +271,14 @@ class LifecycleChart(pulumi.ComponentResource):
         reinstall is due (Pulumi refuses to replace an imported resource that still declares its
         import)."""
         live = self._live
-        if live is None or live.status == "pending-install" and not self._install_may_finish():
-            return None  # pre_exec uninstalls a pending install whose helm is dead
+        if live is None or live.status == "pending-install":
+            return None  # pre_exec settles it first: uninstalled if its helm is dead (see pre_exec.run)
         if (live.description or "").startswith(release_args.DESCRIPTION_PREFIX):
             state = ReleaseState(live, self._facts.get("chart_version"),
                                  self.spec.last_breaking_version_requiring_restart, 0)
             if live.status != "deployed" or decide(state).action is ReleaseAction.reinstall:
                 return None
         return f"{self.spec.namespace}/{self.spec.name}"
-
-    def _install_may_finish(self) -> bool:
-        """A pending install young enough that its helm may still be running (a killed CLI's
-        plugin lives on): pre_exec waits for it, and what it installs is then adopted. Judged as
-        remediation judges it (`actions/remediate.py`): within twice the timeout and a grace."""
-        known = self.access.known()
-        try:
-            history = releases.revisions(kube.api_client(*known), self.spec.name, self.spec.namespace) if known else []
-        except Exception:  # noqa: BLE001 - not knowing means not importing, as before
-            return False
-        if not history:
-            return False
-        age = (datetime.now(timezone.utc) - history[-1].created).total_seconds()
-        return age < 2 * self.spec.timeout_seconds + remediate.GRACE_SECONDS
 
     # --- on_deploy_failure -------------------------------------------------------------------
 

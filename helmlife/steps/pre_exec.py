@@ -183,8 +183,16 @@ def run(inputs: Inputs) -> Outputs:
     render.wait(inputs)  # the chart must render before hooks or the Release touch anything
     spec = inputs.spec
     log = step_logger(spec.name, "pre_exec")
+    before = releases.latest(inputs.api, spec.name, spec.namespace)
     remediate(inputs)  # a release a dead helm left pending would refuse the Release's helm call
     record = releases.latest(inputs.api, spec.name, spec.namespace)
+    if before is not None and before.status == "pending-install" and record is not None and record.live:
+        # A killed `up`'s helm (its kubernetes plugin lives on) finished the install while this
+        # run waited: this run declared a new Release, which helm would refuse ("name still in
+        # use"); the next run adopts the release as it is (import).
+        raise RuntimeError(f"release {spec.name} was installed by an interrupted `pulumi up` while this one "
+                           f"waited for it (revision {record.revision}, {record.status}); run `pulumi up` again to "
+                           "adopt it as it is. Nothing was changed.")
     deployed = record.chart_version if record and record.live else None
     state = ReleaseState(record, inputs.chart_version, spec.last_breaking_version_requiring_restart, 0)
     if decide(state).action is Action.reinstall:

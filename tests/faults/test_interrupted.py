@@ -115,9 +115,11 @@ def test_cli_process_group_killed_the_orphaned_helm_is_waited_for_not_raced(
     wait_for(lambda: "waiting up to" in again.output(), HELM_BUSY, "the release step to wait for the orphaned helm")
     assert release_status(cluster, ns, "orphan") == "pending-install"  # nothing was remediated under it
     capacity.arrive()  # the orphaned helm's --wait succeeds
-    assert again.wait(HELM_BUSY) == 0, again.output()
+    assert again.wait(HELM_BUSY) != 0, again.output()  # it declared a new Release: says so, changes nothing
     assert "revision settled by itself (deployed)" in again.output()
+    assert "run `pulumi up` again to adopt it" in again.output(), again.output()
     assert "uninstalling before installing again" not in again.output()
+    assert (r := pulumi(project, "up", "t")).ok, r.output  # adopted (import), not installed again
     converged("t", "orphan")
     # the orphan's install is adopted (imported), not installed again: its first revision stays in
     # Helm's history, and pulumi-kubernetes applies the declared arguments once after an import.
