@@ -120,19 +120,28 @@ def test_bootstrap_uses_the_tools_already_on_path(tmp_path: Path, toolchain: Pat
              "pulumi-language-python": host, "pulumi-language-python-exec": host.with_name("pulumi-language-python-exec")}
     for name, path in tools.items():
         (userbin / name).symlink_to(os.path.realpath(path))
+    # The user's own Pulumi home holds the kubernetes plugin at the version the SDK asks for.
+    user_home = tmp_path / "user-pulumi-home"
+    installed = user_home / "plugins" / "resource-kubernetes-v4.25.0" / "pulumi-resource-kubernetes"
+    installed.parent.mkdir(parents=True)
+    [built] = (TOOLS / "pulumi-home" / "plugins").glob("resource-kubernetes-v4.25.0/pulumi-resource-kubernetes")
+    installed.symlink_to(os.path.realpath(built))
     checkout = copy_checkout(tmp_path / "helmlife")
     cache = tmp_path / "empty-tool-cache"
-    env = user_env(PATH=f"{userbin}:/usr/bin:/bin", HELMLIFE_TOOL_CACHE=str(cache))
+    env = user_env(PATH=f"{userbin}:/usr/bin:/bin", HELMLIFE_TOOL_CACHE=str(cache), PULUMI_HOME=str(user_home))
     boot = subprocess.run([str(checkout / "scripts" / "bootstrap")], cwd=checkout, env=env,
                           capture_output=True, text=True, timeout=600)
     assert boot.returncode == 0, boot.stderr
     for name in ("pulumi", "pulumi-language-python", "helm", "uv"):
         assert f"using {name} " in boot.stderr and f"({userbin / name})" in boot.stderr, boot.stderr
         assert os.readlink(checkout / ".tools" / "bin" / name) == str(userbin / name)
+    assert f"using the kubernetes plugin v4.25.0 already installed ({installed})" in boot.stderr, boot.stderr
     assert "building" not in boot.stderr, boot.stderr
     assert list(cache.iterdir()) == [], "nothing may be built"
-    assert not (checkout / ".tools" / "pulumi-home" / "plugins").exists() or not any(
-        (checkout / ".tools" / "pulumi-home" / "plugins").iterdir())
+    plugins = checkout / ".tools" / "pulumi-home" / "plugins"
+    assert [str(p.relative_to(plugins)) for p in plugins.rglob("*")] == [
+        "resource-kubernetes-v4.25.0", "resource-kubernetes-v4.25.0/pulumi-resource-kubernetes"]
+    assert os.readlink(plugins / "resource-kubernetes-v4.25.0" / "pulumi-resource-kubernetes") == str(installed)
 
 
 HOOK_PROGRAM = """\
