@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator
 import yaml
 
 from . import helm_yaml
+from .canonical import whole_numbers
 
 Objects = dict[str, dict[str, Any]]
 MARKER = re.compile(r"^\[secret #(\d+)\]$")
@@ -141,20 +142,8 @@ def unified(old: dict[str, Any] | None, new: dict[str, Any] | None, name: str) -
 SHOWN_CHARS = 120  # a changed value longer than this is cut in `field_changes` (a whole config file)
 
 
-def _whole(value: Any) -> Any:
-    """Integers as integers: a manifest recorded in Pulumi's state comes back with every number a
-    float (Pulumi's numbers are doubles), and `replicas: 1` must not read `1.0`."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole(v) for v in value]
-    return value
-
-
 def _shown(value: Any) -> str:
-    value = _whole(value)
+    value = whole_numbers(value)  # state gives back every number as a float: `replicas: 1`, not 1.0
     text = "(none)" if value is None else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + f"… ({len(text)} chars)"
 

@@ -20,7 +20,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import chart_source, kube
-from ..canonical import canonical_json
+from ..canonical import canonical_json, whole_numbers
 from ..helm import Helm
 from ..hooks import HookContext, run_hooks, step_logger
 from ..k8s import client
@@ -114,16 +114,6 @@ class ChartInputs(StepInputs):
         """Pulumi carries every number as a double (replicaCount 1 arrives as 1.0); Helm, like
         JSON, writes a whole number without the fraction, and so must what helmlife compares."""
         return whole_numbers(v)
-
-
-def whole_numbers(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [whole_numbers(v) for v in value]
-    return value
 
 
 class ReleasedInputs(StepInputs):
