@@ -23,7 +23,7 @@ from ..helm import Helm
 from ..actions.uninstall import uninstall
 from ..spec import RepoChart
 from ..values import deep_merge
-from .contract import ChartInputs, RepoAuth, StepOutputs
+from .contract import ChartInputs, StepOutputs
 from .pre_exec import rollout_token
 
 
