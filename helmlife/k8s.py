@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 class _OnFirstUse(types.ModuleType):
     def __getattr__(self, attr: str) -> Any:
-        module = importlib.import_module(self.__name__)
-        self.__dict__.update(module.__dict__)  # later reads are plain attribute lookups
-        return getattr(module, attr)
+        # Every read goes to the real module (a dict lookup in sys.modules once imported), never
+        # a copy of it: a copy would hide later changes to the module, as pytest's monkeypatch makes.
+        return getattr(importlib.import_module(self.__name__), attr)
 
 
 if TYPE_CHECKING:
