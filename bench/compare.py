@@ -1,8 +1,9 @@
-"""helmlife side by side with plain Pulumi, helmfile and helm (issue 8).
+"""helmlife side by side with plain Pulumi, helmfile and helm (issues 8 and 17).
 
 For N charts (copies of the demo charts, each in its own namespace, a third with CRDs), times
 `up` from an empty cluster, a no-change `preview`, an `upgrade` of every chart and `destroy`,
-for B (helmlife through the real `pulumi` CLI), A (a plain Pulumi program running helm), H
+for B (helmlife through the real `pulumi` CLI), A (a plain Pulumi program of pulumi-kubernetes
+`helm.v3.Release` resources), H
 (helmfile) and C (helm, one release after another); see drivers.py. Sizes and tools are
 interleaved within each repetition (the tool order rotates), so a noisy minute on a shared
 machine spreads over all of them. Writes bench/results.json (every run, medians, ratios,
@@ -10,7 +11,7 @@ targets), prints the table and draws docs/benchmark.png.
 
 Run after `scripts/bootstrap bench && source .tools/env`, with the local cluster up:
 
-    python bench/compare.py                 # N = 1, 10, 30, 60; 3 repetitions
+    python bench/compare.py                 # N = 10, 60 (the targets' sizes); 3 repetitions
     python bench/compare.py --quick         # N = 1, 10; 1 repetition (a smoke test)
 """
 from __future__ import annotations
@@ -61,7 +62,7 @@ def reset(cluster: Cluster, work: Workdir) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1,10,30,60", help="comma-separated chart counts")
+    parser.add_argument("--sizes", default="10,60", help="comma-separated chart counts")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--tools", default="BAHC", help="any of B, A, H, C")
     parser.add_argument("--quick", action="store_true", help="N = 1, 10 and one repetition")

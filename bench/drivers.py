@@ -1,7 +1,8 @@
 """The four ways the benchmark deploys the same releases, each as the command a user types.
 
     B  helmlife: `pulumi up / preview / destroy` of a helmlife project, every lifecycle step on
-    A  `pulumi up / preview / destroy` of bench/plain_helm.py: one helm resource per chart
+    A  `pulumi up / preview / destroy` of bench/plain_release.py: one pulumi-kubernetes
+       `helm.v3.Release` per chart on one `kubernetes.Provider`
     H  `helmfile sync / destroy`, default concurrency (helmfile has no preview without plugins)
     C  the helm CLI alone, one release after another: the floor of the Helm work
 
@@ -9,7 +10,8 @@ Each driver writes the files an operation needs (stack config, helmfile, values 
 returns the command; `compare.py` times it. `up` starts from an empty cluster, `preview` is a
 no-change preview right after it, `upgrade` changes one value of every chart, `destroy`
 removes everything. All four pass helm the same flags: `--atomic --wait --create-namespace
---timeout 180s` on install and upgrade, `--wait` on uninstall. The Pulumi commands use
+--reset-values --timeout 180s` on install and upgrade, `--wait` on uninstall (the Release's
+delete waits when the release is atomic, as B's and A's are). The Pulumi commands use
 `--skip-preview` (as `helmfile sync` and helm, they do not show a plan before applying;
 the plan is the separately timed `preview`).
 """
@@ -144,12 +146,12 @@ class Helmlife(PulumiDriver):
 
 
 class PlainPulumi(PulumiDriver):
-    key, label, project = "A", "plain Pulumi + helm", "plain"
-    program = ROOT / "bench" / "plain_helm.py"
+    key, label, project = "A", "plain Pulumi helm.v3.Release", "plain"
+    program = ROOT / "bench" / "plain_release.py"
 
     def config(self, releases: list[Release], upgraded: bool) -> dict[str, Any]:
         charts = [{"name": r.name, "namespace": r.namespace, "chart": str(r.chart), "values": r.values(upgraded),
-                   "timeout": TIMEOUT} for r in releases]
+                   "timeout_seconds": int(TIMEOUT[:-1])} for r in releases]
         return {"plain:kubeconfig_path": str(self.work.kubeconfig), "plain:charts": charts}
 
 
