@@ -25,7 +25,7 @@ import pytest
 from kubernetes import client
 
 from helmlife.steps import LIFECYCLE
-from tests.e2e.conftest import ROOT, TOOLS, Cluster, ObjectStore, Project, chart, managed_project
+from tests.e2e.conftest import TOOLS, Cluster, LocalCluster, ObjectStore, Project, chart, managed_project
 
 FAULT_MAIN = """\
 from helmlife.program import deploy_stack
@@ -288,7 +288,7 @@ def capacity(cluster: Cluster, project: Project) -> Iterator[Capacity]:
 
 def control_plane(action: str) -> None:
     """`scripts/cluster stop|start`: this checkout's cluster ($HELMLIFE_CLUSTER_NAME) only."""
-    proc = subprocess.run([str(ROOT / "scripts" / "cluster"), action], capture_output=True, text=True, timeout=300)
+    proc = LocalCluster.from_env().script(action)
     assert proc.returncode == 0, f"scripts/cluster {action} failed:\n{proc.stderr}"
 
 
