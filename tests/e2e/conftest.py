@@ -13,6 +13,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -176,6 +177,14 @@ class LocalCluster:
     def client(self) -> Cluster:
         return Cluster(self.kubeconfig, config.new_client_from_config(str(self.kubeconfig)))
 
+    def start(self, log: Path) -> StartingCluster:
+        """`scripts/cluster up` in the background (its output in `log`): a test that needs a second
+        cluster starts it early and waits only when it deploys there."""
+        with log.open("wb") as out:
+            proc = subprocess.Popen([str(ROOT / "scripts" / "cluster"), "up"], env=self.env(), stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        return StartingCluster(self, proc, log)
+
     def processes(self) -> list[str]:
         """Processes (not zombies) still running from this cluster or its chart repository."""
         kwok = f"{TOOLS / 'kwok' / 'clusters' / self.name}/"
@@ -193,6 +202,39 @@ class LocalCluster:
             if state != "Z" and (kwok in cmdline or repo):
                 found.append(f"{proc.name}: {cmdline[:120]}")
         return found
+
+
+@dataclass
+class StartingCluster:
+    """A LocalCluster whose `scripts/cluster up` runs in the background."""
+
+    local: LocalCluster
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def ready(self, timeout: float = 300) -> Cluster:
+        """Wait for the `up` and return the cluster; fail with its output if it did not come up."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        if rc != 0:
+            how = "still running" if rc is None else f"exit {rc}"
+            pytest.fail(f"scripts/cluster up of {self.local.name} ({how}):\n{self.log.read_text(errors='replace')}",
+                        pytrace=False)
+        return self.local.client()
+
+    def stop(self) -> None:
+        """`scripts/cluster down`, whatever the `up` did (an `up` still running is ended first,
+        its process group only: what it left, `down` removes), and nothing of it left running."""
+        try:
+            self.proc.wait(300)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        down = self.local.script("down")
+        assert down.returncode == 0, f"scripts/cluster down of {self.local.name} failed:\n{down.stderr}"
+        assert self.local.processes() == [], f"scripts/cluster down of {self.local.name} left processes behind"
 
 
 @dataclass

@@ -8,7 +8,8 @@ and the check every fault test ends with, on the cluster AND on the stack (`Conv
 the stack's state in a bucket of the local object store instead of the file backend (`shared`).
 
 Only this checkout's processes are ever touched: the CLI processes a test started (and what
-they started), and the control plane of $HELMLIFE_CLUSTER_NAME under this checkout's .tools/kwok.
+they started), and the control plane of $HELMLIFE_CLUSTER_NAME under this checkout's .tools/kwok
+(and of the second cluster test_shared_backend.py starts and stops for itself).
 """
 from __future__ import annotations
 
