@@ -50,7 +50,10 @@ class Workdir:
 
     @property
     def kubeconfig(self) -> Path:
-        return ROOT / ".tools" / "cluster" / "kubeconfig"
+        """The local cluster's ($HELMLIFE_CLUSTER_NAME's), where scripts/cluster up writes it."""
+        from helmlife.runner import local_kubeconfig
+
+        return local_kubeconfig(ROOT)
 
     def env(self) -> dict[str, str]:
         """The shell a user has after `source .tools/env`, with the benchmark's own state backend."""

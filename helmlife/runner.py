@@ -22,6 +22,28 @@ LOCAL_PASSPHRASE = "helmlife-local-dev"  # only for the file backend under .tool
 
 CHECKOUT = Path(__file__).resolve().parent.parent  # helmlife's own checkout (its .tools/, if any)
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+DEFAULT_CLUSTER = "helmlife"  # scripts/cluster's HELMLIFE_CLUSTER_NAME when none is set
+
+
+def local_cluster_dir(root: Path = CHECKOUT, name: str | None = None) -> Path:
+    """Where `scripts/cluster` in checkout `root` keeps local cluster `name`'s kubeconfig and its
+    chart repository's pid file and log (`name` defaults to $HELMLIFE_CLUSTER_NAME, else the
+    default cluster's name; an empty variable counts as unset, as in the script).
+
+    The default cluster keeps `.tools/cluster/` itself, the path the shipped stacks, the README
+    and a user's own stack files name; any other name gets `.tools/cluster/<name>/`, so several
+    clusters run side by side from one checkout (the shared-backend test deploys two stacks to
+    two). The script computes the same path (`scripts/cluster kubeconfig` prints it): the tests
+    and the benchmark ask this function instead of spelling the layout out again."""
+    name = name or os.environ.get("HELMLIFE_CLUSTER_NAME") or DEFAULT_CLUSTER
+    base = root / ".tools" / "cluster"
+    return base if name == DEFAULT_CLUSTER else base / name
+
+
+def local_kubeconfig(root: Path = CHECKOUT, name: str | None = None) -> Path:
+    """The kubeconfig `scripts/cluster up` writes for local cluster `name` (see local_cluster_dir),
+    its context `kwok-<name>` the current one."""
+    return local_cluster_dir(root, name) / "kubeconfig"
 
 
 class ProjectError(RuntimeError):

@@ -184,5 +184,8 @@ def read_kubeconfig(cfg: StackConfig, project_dir: Path, env_path: str | None, o
     try:
         return p.read_text()
     except OSError as err:
+        # The shipped stacks name the default local cluster's kubeconfig; another
+        # HELMLIFE_CLUSTER_NAME writes its own elsewhere (docs/toolchain.md), so say how to reach it.
         raise StackConfigError(f"helmlife:kubeconfig_path: cannot read {p} ({err.strerror}); "
-                               "start the cluster (scripts/cluster up) or fix the path") from None
+                               "start the cluster (scripts/cluster up) or fix the path (a local cluster not "
+                               "named helmlife: export HELMLIFE_KUBECONFIG=$(scripts/cluster kubeconfig))") from None

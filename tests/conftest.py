@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from kubernetes import config
 
-from tests.e2e.conftest import (KUBECONFIG, REQUIRED, ROOT, TOOLS, Cluster, ObjectStore, free_port_block, language_host,
-                                live_cluster_processes)
+from tests.e2e.conftest import (REQUIRED, TOOLS, Cluster, LocalCluster, ObjectStore, free_port_block,
+                                language_host)
+
+# A HELMLIFE_KUBECONFIG exported for the shipped stacks on a cluster not named helmlife
+# (docs/toolchain.md) would override every test stack's kubeconfig_path; the tests name each
+# stack's cluster themselves (and hand the shipped stacks theirs: shipped_stack_env).
+os.environ.pop("HELMLIFE_KUBECONFIG", None)
 
 
 @pytest.fixture(scope="session")
@@ -31,20 +34,21 @@ def toolchain() -> Path:
 
 @pytest.fixture(scope="session")
 def cluster(toolchain: Path) -> Iterator[Cluster]:
-    script = ROOT / "scripts" / "cluster"
-    was_up = subprocess.run([script, "status"], capture_output=True).returncode == 0
-    proc = subprocess.run([script, "up"], capture_output=True, text=True)
+    """This run's cluster ($HELMLIFE_CLUSTER_NAME), started unless it is up already; stopped
+    afterwards only when this run started it."""
+    local = LocalCluster.from_env()
+    was_up = local.script("status").returncode == 0
+    proc = local.script("up")
     if proc.returncode != 0:
         pytest.fail(f"scripts/cluster up failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
-    again = subprocess.run([script, "up"], capture_output=True, text=True)  # `up` twice is harmless
+    again = local.script("up")  # `up` twice is harmless
     assert again.returncode == 0 and "already up" in again.stderr, again.stderr
-    api = config.new_client_from_config(str(KUBECONFIG))
     try:
-        yield Cluster(KUBECONFIG, api)
+        yield local.client()
     finally:
         if not was_up and not os.environ.get("HELMLIFE_KEEP_CLUSTER"):
-            subprocess.run([script, "down"], capture_output=True)
-            assert live_cluster_processes() == [], "scripts/cluster down left processes behind"
+            local.script("down")
+            assert local.processes() == [], "scripts/cluster down left processes behind"
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,16 +27,19 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from kubernetes import client
+from kubernetes import client, config
 from pulumi import automation as auto
 from pulumi.automation import errors as auto_errors
 
 from helmlife.kube import read_or_none
-from helmlife.runner import select_stack, tool_env
+from helmlife.runner import DEFAULT_CLUSTER, local_kubeconfig, select_stack, tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
-KUBECONFIG = TOOLS / "cluster" / "kubeconfig"
+# This run's cluster, as scripts/cluster names it from HELMLIFE_CLUSTER_NAME (.tools/cluster/ for
+# the default name, .tools/cluster/<name>/ for any other).
+CLUSTER_NAME = os.environ.get("HELMLIFE_CLUSTER_NAME") or DEFAULT_CLUSTER
+KUBECONFIG = local_kubeconfig(ROOT, CLUSTER_NAME)
 # The loopback chart repository scripts/cluster serves, as a stack file names it (expanded by
 # the program from the environment the CLI runs in).
 LOOPBACK_REPO = "http://127.0.0.1:${HELMLIFE_REPO_PORT:-8879}"
@@ -63,12 +67,20 @@ def language_host(tools: Path = TOOLS) -> Path | None:
     return next((Path(c) for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
+def shipped_stack_env() -> dict[str, str]:
+    """What a user's shell exports so that the shipped stacks (which name the default cluster's
+    .tools/cluster/kubeconfig) reach this run's cluster: HELMLIFE_KUBECONFIG, when the cluster is
+    not the default one, as scripts/up does and docs/toolchain.md says."""
+    return {} if CLUSTER_NAME == DEFAULT_CLUSTER else {"HELMLIFE_KUBECONFIG": str(KUBECONFIG)}
+
+
 def user_env(**extra: str) -> dict[str, str]:
-    """This process's environment minus what this checkout's .tools/env added: a new shell."""
+    """This process's environment minus what this checkout's .tools/env added: a new shell, set up
+    for this run's cluster (`shipped_stack_env`)."""
     drop = {str(TOOLS / "bin"), str(ROOT / ".venv" / "bin")}
     env = {k: v for k, v in os.environ.items() if k not in TOOL_ENV_VARS}
     env["PATH"] = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in drop)
-    return {**env, **extra}
+    return {**env, **shipped_stack_env(), **extra}
 
 
 def copy_checkout(dest: Path) -> Path:
@@ -136,20 +148,93 @@ class Cluster:
         return read_or_none(client.AppsV1Api(self.api).read_namespaced_deployment, name, namespace)
 
 
-def live_cluster_processes() -> list[str]:
-    """Processes (not zombies) still running from this checkout's cluster or chart repository."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+@dataclass(frozen=True)
+class LocalCluster:
+    """One of this checkout's scripts/cluster clusters: its name (HELMLIFE_CLUSTER_NAME) and its
+    chart repository's port (HELMLIFE_REPO_PORT). Several run side by side, each with its own
+    kubeconfig (helmlife.runner.local_kubeconfig) and kwok processes."""
+
+    name: str
+    repo_port: int
+
+    @classmethod
+    def from_env(cls) -> LocalCluster:
+        """This run's cluster, as scripts/cluster reads the variables."""
+        return cls(CLUSTER_NAME, int(os.environ.get("HELMLIFE_REPO_PORT") or 8879))
+
+    @property
+    def kubeconfig(self) -> Path:
+        return local_kubeconfig(ROOT, self.name)
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "HELMLIFE_CLUSTER_NAME": self.name, "HELMLIFE_REPO_PORT": str(self.repo_port)}
+
+    def script(self, action: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """`scripts/cluster ACTION` for this cluster."""
+        return subprocess.run([str(ROOT / "scripts" / "cluster"), action], capture_output=True, text=True,
+                              env=self.env(), timeout=timeout)
+
+    def client(self) -> Cluster:
+        return Cluster(self.kubeconfig, config.new_client_from_config(str(self.kubeconfig)))
+
+    def start(self, log: Path) -> StartingCluster:
+        """`scripts/cluster up` in the background (its output in `log`): a test that needs a second
+        cluster starts it early and waits only when it deploys there."""
+        with log.open("wb") as out:
+            proc = subprocess.Popen([str(ROOT / "scripts" / "cluster"), "up"], env=self.env(), stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        return StartingCluster(self, proc, log)
+
+    def processes(self) -> list[str]:
+        """Processes (not zombies) still running from this cluster or its chart repository."""
+        kwok = f"{TOOLS / 'kwok' / 'clusters' / self.name}/"
+        found = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                state = (proc / "stat").read_text().split(") ", 1)[1].split()[0]
+            except OSError:
+                continue
+            repo = ("repo_server.py" in cmdline and str(TOOLS) in cmdline
+                    and cmdline.endswith(f" --port {self.repo_port}"))
+            if state != "Z" and (kwok in cmdline or repo):
+                found.append(f"{proc.name}: {cmdline[:120]}")
+        return found
+
+
+@dataclass
+class StartingCluster:
+    """A LocalCluster whose `scripts/cluster up` runs in the background."""
+
+    local: LocalCluster
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def ready(self, timeout: float = 300) -> Cluster:
+        """Wait for the `up` and return the cluster; fail with its output if it did not come up."""
         try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (proc / "stat").read_text().split(") ", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and (str(TOOLS / "kwok") in cmdline or "repo_server.py" in cmdline and str(TOOLS) in cmdline):
-            found.append(f"{proc.name}: {cmdline[:120]}")
-    return found
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        if rc != 0:
+            how = "still running" if rc is None else f"exit {rc}"
+            pytest.fail(f"scripts/cluster up of {self.local.name} ({how}):\n{self.log.read_text(errors='replace')}",
+                        pytrace=False)
+        return self.local.client()
+
+    def stop(self) -> None:
+        """`scripts/cluster down`, whatever the `up` did (an `up` still running is ended first,
+        its process group only: what it left, `down` removes), and nothing of it left running."""
+        try:
+            self.proc.wait(300)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        down = self.local.script("down")
+        assert down.returncode == 0, f"scripts/cluster down of {self.local.name} failed:\n{down.stderr}"
+        assert self.local.processes() == [], f"scripts/cluster down of {self.local.name} left processes behind"
 
 
 @dataclass

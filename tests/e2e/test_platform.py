@@ -46,7 +46,8 @@ def test_toolchain_versions(toolchain) -> None:
 
 @pytest.fixture
 def checkout(tmp_path: Path, cluster: Cluster) -> Path:
-    """A fresh copy of the working tree, on the test cluster (the stack's kubeconfig path)."""
+    """A fresh copy of the working tree, on the test cluster (the stack's kubeconfig path, through
+    the link below; for a cluster not named helmlife, user_env's HELMLIFE_KUBECONFIG)."""
     dest = copy_checkout(tmp_path / "helmlife")
     (dest / ".tools").mkdir()
     (dest / ".tools" / "cluster").symlink_to(TOOLS / "cluster")

@@ -13,7 +13,8 @@ from kubernetes import client
 
 from charts.repo_server import build_repo, serve_repo
 from helmlife.kube import read_or_none
-from tests.e2e.conftest import KUBECONFIG, ROOT, TOOLS, Cluster, Project, copy_project, helmlife
+from helmlife.runner import local_kubeconfig
+from tests.e2e.conftest import KUBECONFIG, ROOT, TOOLS, Cluster, Project, copy_project, helmlife, shipped_stack_env
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +31,10 @@ def space(proj: Project, env: str) -> str:
 @pytest.fixture
 def envs(tmp_path, cluster: Cluster):
     """A copy of the project with the real dev/staging/prod stack files, each environment's
-    namespace made this test's own."""
+    namespace made this test's own, run as a user's shell runs them on this run's cluster."""
     copy_project(tmp_path / "project", None)
-    proj = Project(tmp_path / "project", tmp_path / "journal.jsonl", uuid.uuid4().hex[:5])
+    proj = Project(tmp_path / "project", tmp_path / "journal.jsonl", uuid.uuid4().hex[:5],
+                   extra_env=shipped_stack_env())
     for f in (ROOT / "stacks").iterdir():
         text = f.read_text()
         for env in ENVS:
@@ -138,16 +140,19 @@ def renamed_kubeconfig(name: str) -> str:
 
 def test_dev_stack_follows_cluster_name_and_repo_port(envs: Project, cluster: Cluster, tmp_path) -> None:
     """The shipped dev stack with a cluster not named `helmlife` and the chart repository on a port
-    other than 8879: no context name and no port are written in the stack files."""
+    other than 8879: no context name and no port are written in the stack files. The kubeconfig
+    is where `scripts/cluster up` writes it for that name, exported as HELMLIFE_KUBECONFIG as
+    docs/toolchain.md says (the stack names the default cluster's)."""
     name = f"renamed-{uuid.uuid4().hex[:6]}"
     own = envs.root / ".tools" / "cluster"
     own.unlink()  # the project's own cluster directory instead of the link to the shared one
-    own.mkdir()
-    (own / "kubeconfig").write_text(renamed_kubeconfig(name))
+    kubeconfig = local_kubeconfig(envs.root, name)
+    kubeconfig.parent.mkdir(parents=True)
+    kubeconfig.write_text(renamed_kubeconfig(name))
     url, stop = serve_repo(build_repo(tmp_path / "repo").parent)
     port = url.rsplit(":", 1)[1]
     assert port != "8879"
-    envs.extra_env.update(HELMLIFE_CLUSTER_NAME=name, HELMLIFE_REPO_PORT=port)
+    envs.extra_env.update(HELMLIFE_CLUSTER_NAME=name, HELMLIFE_REPO_PORT=port, HELMLIFE_KUBECONFIG=str(kubeconfig))
     try:
         up = envs.up("dev")
         assert up.ok, up.output

@@ -8,7 +8,8 @@ and the check every fault test ends with, on the cluster AND on the stack (`Conv
 the stack's state in a bucket of the local object store instead of the file backend (`shared`).
 
 Only this checkout's processes are ever touched: the CLI processes a test started (and what
-they started), and the control plane of $HELMLIFE_CLUSTER_NAME under this checkout's .tools/kwok.
+they started), and the control plane of $HELMLIFE_CLUSTER_NAME under this checkout's .tools/kwok
+(and of the second cluster test_shared_backend.py starts and stops for itself).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import pytest
 from kubernetes import client
 
 from helmlife.steps import LIFECYCLE
-from tests.e2e.conftest import ROOT, TOOLS, Cluster, ObjectStore, Project, chart, managed_project
+from tests.e2e.conftest import TOOLS, Cluster, LocalCluster, ObjectStore, Project, chart, managed_project
 
 FAULT_MAIN = """\
 from helmlife.program import deploy_stack
@@ -288,7 +289,7 @@ def capacity(cluster: Cluster, project: Project) -> Iterator[Capacity]:
 
 def control_plane(action: str) -> None:
     """`scripts/cluster stop|start`: this checkout's cluster ($HELMLIFE_CLUSTER_NAME) only."""
-    proc = subprocess.run([str(ROOT / "scripts" / "cluster"), action], capture_output=True, text=True, timeout=300)
+    proc = LocalCluster.from_env().script(action)
     assert proc.returncode == 0, f"scripts/cluster {action} failed:\n{proc.stderr}"
 
 

@@ -3,31 +3,57 @@ driven through the real CLI from more than one checkout and more than one run at
 
 Every test asserts on the cluster and on the bucket, read through the S3 API: a preview from
 another checkout, two runs racing for one stack (Pulumi's lock object in the bucket), two stacks
-at once, promotion reading the source stack's history from the bucket, the store going away in
-the middle of an `up`, and no secret in plain text in any object.
+at once on two clusters, promotion reading the source stack's history from the bucket, the store
+going away in the middle of an `up`, and no secret in plain text in any object.
 """
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import yaml
 from pulumi import automation as auto
 
 from helmlife.steps.base import unwrap
-from tests.e2e.conftest import ROOT, Cluster, Project, helmlife, second_checkout
+from tests.e2e.conftest import (CLUSTER_NAME, ROOT, Cluster, LocalCluster, Project, StartingCluster, free_port_block,
+                                helmlife, second_checkout)
 from tests.faults.conftest import (HELM_BUSY, LOCKED, Capacity, Converged, SharedBackend, chart, declared_steps,
                                    pulumi, release_status, step_names, wait_for)
 from tests.faults.test_secrets import inline_kubeconfig
 
 pytestmark = pytest.mark.e2e
 RELEASE = "kubernetes:helm.sh/v3:Release"  # pulumi-kubernetes' own, named as the chart
+
+
+@pytest.fixture(scope="module", autouse=True)
+def second_cluster_starting(request: pytest.FixtureRequest, toolchain: Path,
+                            tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartingCluster | None]:
+    """A second local cluster (a name and chart-repository port of its own), its `scripts/cluster
+    up` started in the background when this module starts, so that it comes up while the tests
+    before the one that needs it run; stopped when the module ends, whatever happened. Nothing
+    is started when no selected test of this module asks for `second_cluster`."""
+    if not any("second_cluster" in item.fixturenames for item in request.session.items
+               if getattr(item, "module", None) is request.module):
+        yield None
+        return
+    second = LocalCluster(f"{CLUSTER_NAME}-b", free_port_block(1))
+    starting = second.start(tmp_path_factory.mktemp("second-cluster") / "up.log")
+    try:
+        yield starting
+    finally:
+        starting.stop()
+
+
+@pytest.fixture(scope="module")
+def second_cluster(second_cluster_starting: StartingCluster | None) -> Cluster:
+    """The second cluster, once its `scripts/cluster up` has finished."""
+    assert second_cluster_starting is not None
+    return second_cluster_starting.ready()
 
 
 def message(cluster: Cluster, ns: str, release: str) -> str:
@@ -129,19 +155,39 @@ def test_one_shared_stack_racing_ups_a_second_checkout_and_no_secret_in_the_buck
         assert [k for k, body in objects.items() if secret.encode() in body] == [], secret[:12]
 
 
-def test_two_stacks_at_once_then_promotion_reads_the_shared_history(
-        project: Project, cluster: Cluster, shared: SharedBackend, background, converged: Converged,
-        tmp_path: Path) -> None:
-    dev_ns, staging_ns = project.namespace, f"{project.namespace}-staging"
+def image(cluster: Cluster, ns: str, release: str) -> str:
+    """The image the release runs (demo-app's one container), from the cluster."""
+    dep = cluster.deployment(ns, release)
+    assert dep is not None, f"no deployment {ns}/{release}"
+    [container] = dep.spec.template.spec.containers
+    return container.image
+
+
+def test_two_stacks_on_two_clusters_at_once_then_promotion_reads_the_shared_history(
+        project: Project, cluster: Cluster, second_cluster: Cluster, shared: SharedBackend, background,
+        converged: Converged, tmp_path: Path) -> None:
+    """Issue 19: `up` of two stacks at once, each on a cluster of its own (dev on this run's,
+    staging on a second one), their state in one bucket: both complete, each cluster holds its
+    own stack's release at its own values, no lock is left; then `promote` from a checkout with
+    no state reads dev's history from the bucket, and a failed dev update refuses it."""
+    assert second_cluster.api.configuration.host != cluster.api.configuration.host  # two API servers
+    ns = project.namespace  # the same namespace and release name on both: only the cluster differs
     promotable = ["app.image.tag"]
-    project.write_stack("dev", [chart("app", dev_ns, values=[{"key": "image.tag", "value": "1.1"}])],
-                        promotable_values=promotable)
-    project.write_stack("staging", [chart("app", staging_ns, values=[{"key": "image.tag", "value": "1.0"}])],
-                        promotable_values=promotable)
+    project.write_stack("dev", [chart("app", ns, values=[
+        {"key": "image.tag", "value": "1.1"}, {"key": "message", "value": "dev"}])], promotable_values=promotable)
+    project.write_stack("staging", [chart("app", ns, values=[
+        {"key": "image.tag", "value": "1.0"}, {"key": "message", "value": "staging"}])],
+        promotable_values=promotable, kubeconfig_path=str(second_cluster.kubeconfig))
     ups = [background("up", "dev"), background("up", "staging")]
     assert [op.wait(HELM_BUSY) for op in ups] == [0, 0], [op.output() for op in ups]
     converged("dev", "app")
-    Converged(dataclasses.replace(project, namespace=staging_ns), cluster)("staging", "app")
+    Converged(project, second_cluster)("staging", "app")
+    repository = yaml.safe_load((ROOT / "charts" / "demo-app" / "values.yaml").read_text())["image"]["repository"]
+    assert (message(cluster, ns, "app"), image(cluster, ns, "app")) == ("dev", f"{repository}:1.1")
+    assert (message(second_cluster, ns, "app"), image(second_cluster, ns, "app")) == ("staging", f"{repository}:1.0")
+    for on in (cluster, second_cluster):  # each cluster holds one install: its own stack's
+        assert [s.metadata.labels["version"] for s in on.release_secrets(ns, "app")] == ["1"]
+    assert recorded_revisions(shared, "dev") == recorded_revisions(shared, "staging") == {"app": 1}
     assert shared.locks("dev") == shared.locks("staging") == []
 
     # Promotion from a checkout with no state of its own: the source's last update is read
@@ -154,11 +200,12 @@ def test_two_stacks_at_once_then_promotion_reads_the_shared_history(
     assert [line[0] for line in diff if "1.1" in line] == ["+"], dry.stdout
 
     # A failed dev update (a spec the program rejects) refuses the next promotion.
-    project.write_stack("dev", [chart("app", dev_ns, timeout="soon", values=[{"key": "image.tag", "value": "1.2"}])])
+    project.write_stack("dev", [chart("app", ns, timeout="soon", values=[{"key": "image.tag", "value": "1.2"}])])
     assert not (failed := pulumi(project, "up", "dev")).ok, failed.output
     blocked = helmlife(other, "promote", "dev", "staging", "--dry-run")
     assert blocked.returncode != 0 and "last update of stack 'dev' failed" in blocked.stderr, blocked.stderr
-    assert cluster.deployed_revision(dev_ns, "app") == 1  # the failed update changed nothing
+    assert cluster.deployed_revision(ns, "app") == 1  # the failed update changed nothing
+    assert second_cluster.deployed_revision(ns, "app") == 1
 
 
 def test_object_store_stopped_during_up_recovery_converges(
