@@ -31,7 +31,8 @@ class Measurement:
 
 
 def role(proc: psutil.Process) -> str:
-    """What a process of the tree is: engine, program, provider, language-host, helm, helmfile, other."""
+    """What a process of the tree is: engine, program, provider (helmlife's steps),
+    kubernetes-plugin, language-host, helm, helmfile, other."""
     cmd = proc.cmdline()
     name = Path(cmd[0]).name if cmd else proc.name()
     if name == "pulumi":
@@ -40,6 +41,8 @@ def role(proc: psutil.Process) -> str:
         return "language-host"
     if "pulumi.dynamic" in cmd:
         return "provider"
+    if name == "pulumi-resource-kubernetes":
+        return "kubernetes-plugin"  # the Release's helm work runs in it
     if name.startswith("python") or name == "pulumi-resource-pulumi-python":
         return "program" if name.startswith("python") else "other"
     return name if name in ("helm", "helmfile", "uv") else "other"

@@ -5,10 +5,29 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+
+def _own_cluster_per_worker() -> None:
+    """Under pytest-xdist (scripts/test runs the suite on two workers), every worker but the
+    first runs its own local cluster, `<name>-<worker>` with its own chart repository port: the
+    fault tests stop and start their cluster's API server, and a test asserting on cluster-wide
+    objects (CRDs) must not see another worker's. Set before tests.e2e.conftest reads them."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker == "gw0":
+        return
+    base = os.environ.get("HELMLIFE_CLUSTER_NAME") or "helmlife"
+    os.environ["HELMLIFE_CLUSTER_NAME"] = f"{base}-{worker}"
+    with socket.socket() as s:  # a port free now; the repository server takes it at once
+        s.bind(("127.0.0.1", 0))
+        os.environ["HELMLIFE_REPO_PORT"] = str(s.getsockname()[1])
+
+
+_own_cluster_per_worker()
 
 from tests.e2e.conftest import (REQUIRED, TOOLS, Cluster, LocalCluster, ObjectStore, free_port_block,
                                 language_host)
