@@ -260,9 +260,12 @@ def refresh(inputs: Inputs, outputs: Outputs) -> dict[str, Any] | None:
     except render.RenderError as err:
         step_logger(inputs.release, "pre_exec").info("refresh: cannot tell drift: %s", err)
         desired = live
+    drifted = [f"{sign} {key}" for sign, key in manifests.changes(live, desired)]
+    if inputs.manifest_is_helms and not drifted:
+        return {"shape": SHAPE, "drifted": []}  # Helm's record is still the reference: nothing to record
     secrets = manifests.secret_strings(inputs.secret_values)
-    return {"manifest": manifests.mask(live, secrets, desired, inputs.manifest), "shape": SHAPE,
-            "drifted": [f"{sign} {key}" for sign, key in manifests.changes(live, desired)]}
+    return {"manifest": manifests.mask(live, secrets, desired, inputs.manifest), "manifest_is_helms": False,
+            "shape": SHAPE, "drifted": drifted}
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
@@ -270,8 +273,8 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     if spec.dry_run:
         return
     # After the uninstall: the CRDs the chart keeps (`helm.sh/resource-policy: keep`) are still there.
-    named = kept_crds(inputs.manifest.values()) if inputs.manifest is not None else kube.kept_crds_of(inputs.api, spec.name,
-                                                                                          spec.namespace)
+    named = (kept_crds(inputs.manifest.values()) if inputs.manifest is not None
+             else kube.kept_crds_of(inputs.api, spec.name, spec.namespace))
     if kept := [n for n in named if kube.read_crd(inputs.api, n) is not None]:
         step_logger(spec.name, "pre_exec").warning("%s", kept_notice(inputs.api, spec.name, kept, done=True))
     if inputs.hooks.get("teardown"):
