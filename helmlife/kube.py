@@ -294,6 +294,15 @@ def read_crd(api: client.ApiClient, name: str) -> dict[str, Any] | None:
     return read_json(client.ApiextensionsV1Api(api).read_custom_resource_definition, name)
 
 
+def kept_crds_of(api: client.ApiClient, release: str, namespace: str) -> list[str]:
+    """The CRDs in the cluster that Helm installed for this release and keeps past its uninstall
+    (`helm.sh/resource-policy: keep`): what a destroy leaves behind, read after the release's
+    record is gone (its objects keep Helm's release annotations)."""
+    return sorted(c.metadata.name for c in client.ApiextensionsV1Api(api).list_custom_resource_definition().items
+                  if _ours(c, release, namespace)
+                  and (c.metadata.annotations or {}).get(HELM_RESOURCE_POLICY) == "keep")
+
+
 def crd_owner(crd: dict[str, Any]) -> str | None:
     return ((crd.get("metadata") or {}).get("annotations") or {}).get(OWNER_ANNOTATION)
 

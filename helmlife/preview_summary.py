@@ -51,7 +51,7 @@ STEP_BY_TYPE: dict[str, StepDef] = {
     **{s.type_name: s for s in LIFECYCLE}}
 STEP_ORDER = [s.name for s in LIFECYCLE[:2]] + [RELEASE] + [s.name for s in LIFECYCLE[2:]]
 INTERNAL_INPUTS = frozenset({"__provider", "kubeconfig", "payload", "project_dir", "plan", "changes", "manifest",
-                             "drifted", "drift_fixes"})
+                             "manifest_is_helms", "manifest_before", "drifted", "drift_fixes"})
 BLOCK_BUDGET = 8000  # characters of object diffs per release: a PR comment holds 65536 in all
 DIFF_LINES = 60
 # Ops that make a step run; the replacement pieces of a replace fold into "replace".
@@ -187,7 +187,8 @@ def manifest_block(chart: Chart, budget: int = BLOCK_BUDGET) -> str | None:
     pre = chart.steps.get("pre_exec")
     if pre is None:
         return None
-    old = pre.old_inputs.get("manifest") if pre.op != "create" else {}
+    # After an `up` the recorded reference is Helm's record; the preview names it `manifest_before`.
+    old = (pre.new_inputs.get("manifest_before") or pre.old_inputs.get("manifest")) if pre.op != "create" else {}
     new = pre.new_inputs.get("manifest") if pre.op != "delete" else {}
     if not isinstance(old, dict) or not isinstance(new, dict):
         return None

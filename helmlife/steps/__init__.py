@@ -74,9 +74,9 @@ LIFECYCLE: tuple[StepDef, ...] = (
                       "spec.adopt", "spec.create_namespace", "spec.last_breaking_version_requiring_restart",
                       "reinstall_key", "remediate"),
             kept=("hooks.teardown", "spec.dry_run", "spec.delete_namespace", "spec.timeout", "manifest", "changes",
-                  "plan", "rollout", "drifted", "spec.action"),
+                  "manifest_is_helms", "manifest_before", "plan", "rollout", "drifted", "spec.action"),
             shown=("plan", "changes"), prepare=pre_exec.prepare, refresh=pre_exec.refresh,
-            since=("reinstall_key", "rollout", "chart_digest")),
+            since=("reinstall_key", "rollout", "chart_digest", "manifest_is_helms", "manifest_before")),
     # CRDs are cluster-scoped: a moved release keeps them (re-run on a rename to mark the new owner).
     StepDef("crd_cleanup", crd_cleanup, after=("pre_exec",), facts=("crds", "crd_digest", "values"),
             triggers=("crds", "crd_digest", "spec.crd_upgrade", *RENAME),

@@ -46,6 +46,10 @@ class Inputs(ChartInputs):
     values_digest: str | None = None
     # Derived at check time:
     manifest: dict[str, dict[str, Any]] | None = None  # masked objects, as last rendered or refreshed
+    # `up` records no render (it renders in run): the reference for the next preview is then
+    # Helm's record of the release, read as refresh reads it.
+    manifest_is_helms: bool = False
+    manifest_before: dict[str, dict[str, Any]] | None = None  # preview only: that reference, masked
     changes: dict[str, Any] = {}  # shown: what the cluster gets differently
     plan: str | None = None  # shown: the decision in words
     reinstall_key: int = 0  # the Release's replacement_trigger: +1 for each breaking-version reinstall
@@ -127,23 +131,33 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
             "run `pulumi refresh` once (or `pulumi up --refresh`) so the kubernetes Release takes it over as it is, "
             "with no reinstall and no new revision")
     stored, drifted = olds.get("manifest"), bool(olds.get("drifted"))
-    derived: dict[str, Any] = {}
+    helms = bool(olds.get("manifest_is_helms"))
+    derived: dict[str, Any] = {"manifest": stored, "manifest_is_helms": helms}
     changes: dict[str, Any] = {}
     if os.environ.get("HELMLIFE_MANIFEST_DIFF", "on") != "off":
-        fresh = stored is None or drifted or bool(
+        due = (stored is None and not helms) or drifted or bool(
             changed_paths(olds, inputs.model_dump(mode="json"), render.RENDER_INPUTS))
-        if fresh:
+        if due and not inputs.preview:
+            # `up`: the engine checks one resource at a time, so a render here would make N charts
+            # render in a row. It starts in the background instead, beside the other charts',
+            # and pre_exec's run (which the engine runs in parallel) waits for it and fails there,
+            # before the hooks and the Release. Helm's record of what the Release installs is
+            # then the reference the next preview compares against.
+            render.start(inputs)
+            derived = {"manifest": None, "manifest_is_helms": True}
+        elif due:
             live = manifests.objects(record.manifest, inputs.namespace) if record and record.live else {}
             desired = manifests.objects(render.manifest(inputs), inputs.namespace)
             if kept := kept_crds(desired.values()):  # the log names their custom resources too
                 step_logger(inputs.release, "pre_exec").warning(
                     "preview: %s", kept_notice(inputs.api, inputs.release, kept, done=False))
-            masked = manifests.mask(desired, _secrets(inputs, olds), live, stored)
-            reference = stored if stored is not None else (manifests.mask(live, _secrets(inputs, olds)) if live else {})
+            secrets = _secrets(inputs, olds)
+            reference = stored if stored is not None else (manifests.mask(live, secrets) if live else {})
+            masked = manifests.mask(desired, secrets, live, reference)
             changes = manifests.field_changes(reference, masked)
-            derived["manifest"] = masked
-        else:
-            derived["manifest"] = stored
+            derived = {"manifest": masked, "manifest_is_helms": False}
+            if stored is None and live:
+                derived["manifest_before"] = reference  # the preview summary's old side
     inputs_changed = bool(olds) and bool(changed_paths(olds, inputs.model_dump(mode="json"),
                                                           ("values_digest", "chart_digest", "chart_version")))
     state = ReleaseState(record, inputs.chart_version, inputs.spec.last_breaking_version_requiring_restart,
@@ -154,7 +168,7 @@ def prepare(inputs: Inputs, olds: dict[str, Any]) -> dict[str, Any]:
     key = int(olds.get("reinstall_key") or 0) + (1 if decision.action is Action.reinstall else 0)
     fixes = int(olds.get("drift_fixes") or 0) + (1 if drifted else 0)
     rollout = rollout_token(inputs.chart_digest, fixes)
-    shown = ({"changes": changes, "plan": with_kept_crds(decision.words, derived.get("manifest") or {})}
+    shown = ({"changes": changes, "plan": with_kept_crds(decision.words, derived["manifest"] or {})}
              if inputs.preview else settle(inputs))
     return {**derived, **shown, "reinstall_key": key, "rollout": rollout, "remediate": decision.remediate,
             "drift_fixes": fixes, "drifted": [], "shape": SHAPE}
@@ -180,7 +194,7 @@ def run(inputs: Inputs) -> Outputs:
     found = problems(inputs)
     if found:
         raise RuntimeError("; ".join(found))
-    render.wait(inputs)  # the chart must render before hooks or the Release touch anything
+    render.wait(inputs)  # the chart must render (started by check) before hooks or the Release touch anything
     spec = inputs.spec
     log = step_logger(spec.name, "pre_exec")
     before = releases.latest(inputs.api, spec.name, spec.namespace)
@@ -246,9 +260,12 @@ def refresh(inputs: Inputs, outputs: Outputs) -> dict[str, Any] | None:
     except render.RenderError as err:
         step_logger(inputs.release, "pre_exec").info("refresh: cannot tell drift: %s", err)
         desired = live
+    drifted = [f"{sign} {key}" for sign, key in manifests.changes(live, desired)]
+    if inputs.manifest_is_helms and not drifted:
+        return {"shape": SHAPE, "drifted": []}  # Helm's record is still the reference: nothing to record
     secrets = manifests.secret_strings(inputs.secret_values)
-    return {"manifest": manifests.mask(live, secrets, desired, inputs.manifest), "shape": SHAPE,
-            "drifted": [f"{sign} {key}" for sign, key in manifests.changes(live, desired)]}
+    return {"manifest": manifests.mask(live, secrets, desired, inputs.manifest), "manifest_is_helms": False,
+            "shape": SHAPE, "drifted": drifted}
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:
@@ -256,7 +273,9 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     if spec.dry_run:
         return
     # After the uninstall: the CRDs the chart keeps (`helm.sh/resource-policy: keep`) are still there.
-    if kept := [n for n in kept_crds((inputs.manifest or {}).values()) if kube.read_crd(inputs.api, n) is not None]:
+    named = (kept_crds(inputs.manifest.values()) if inputs.manifest is not None
+             else kube.kept_crds_of(inputs.api, spec.name, spec.namespace))
+    if kept := [n for n in named if kube.read_crd(inputs.api, n) is not None]:
         step_logger(spec.name, "pre_exec").warning("%s", kept_notice(inputs.api, spec.name, kept, done=True))
     if inputs.hooks.get("teardown"):
         # The version being torn down is the one the last run deployed (its target): the Release

@@ -12,7 +12,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project, chart, step_state
+from tests.e2e.conftest import ROOT, TOOLS, Cluster, Project, chart
+from helmlife.kube import read_or_none
 from helmlife.steps.base import unwrap
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +36,12 @@ def helm_get(cluster: Cluster, what: str, release: str, ns: str) -> dict[str, di
     return {f"{d['kind']}/{d['metadata']['name']}": d for d in yaml.safe_load_all(out) if d}
 
 
-def recorded_manifest(project: Project, release: str) -> dict[str, dict[str, Any]]:
-    """The manifest pre_exec recorded in state, as "Kind/name" -> object."""
-    manifest = step_state(project, "t", release, "pre_exec")["inputs"]["manifest"]
+def previewed_manifest(project: Project, release: str) -> dict[str, dict[str, Any]]:
+    """What `pulumi preview` rendered for the release (pre_exec's manifest, compared against
+    Helm's record by the next preview), as "Kind/name" -> object."""
+    preview = json.loads(project.cli("preview", "--stack", "t", "--json", "--non-interactive"))
+    step = next(s for s in preview["steps"] if s["urn"].endswith(f"::{release}-pre-exec"))
+    manifest = unwrap(step["newState"]["inputs"])["manifest"]
     return {f"{k.split('/')[0]}/{k.split('/')[-1]}": v for k, v in manifest.items()}
 
 
@@ -50,6 +54,7 @@ def test_a_chart_with_a_kubernetes_floor_and_adopt_previews_and_deploys(project:
     preview = project.preview("t")
     assert preview.ok, preview.output
     assert "incompatible with Kubernetes" not in preview.output
+    previewed = previewed_manifest(project, "edge")
 
     up = project.up("t")
     assert up.ok, up.output
@@ -57,7 +62,7 @@ def test_a_chart_with_a_kubernetes_floor_and_adopt_previews_and_deploys(project:
     adopted = client.CoreV1Api(cluster.api).read_namespaced_config_map("edge-controller", ns)
     assert adopted.metadata.annotations["meta.helm.sh/release-name"] == "edge"
     assert adopted.data == {"proxy-body-size": "1m"}  # the chart's value, applied by helm
-    assert sorted(recorded_manifest(project, "edge")) == sorted(helm_get(cluster, "manifest", "edge", ns))
+    assert sorted(previewed) == sorted(helm_get(cluster, "manifest", "edge", ns))
 
 
 @pytest.mark.parametrize("adopt", [True, False], ids=["helm-template", "upgrade-dry-run"])
@@ -80,8 +85,12 @@ def test_a_value_of_the_wrong_type_fails_preview_naming_object_and_field(project
 
     up = project.up("t")
     assert not up.ok and f"Deployment/{ns}/edge-controller" in up.output, up.output
-    assert project.steps() == [], "nothing may run before the objects pass"
+    # `up --skip-preview`: pre_exec's run waits for the render its check started and fails before
+    # its hooks, the namespace, the adoption or the Release (a plain `pulumi up` fails at its preview).
+    assert project.steps() == [("pre_exec", "create")], "nothing may run before the objects pass"
     assert cluster.release_secrets(ns, "edge") == []
+    if not adopt:
+        assert read_or_none(client.CoreV1Api(cluster.api).read_namespace, ns) is None
     if adopt:
         cm = client.CoreV1Api(cluster.api).read_namespaced_config_map("edge-controller", ns)
         assert "meta.helm.sh/release-name" not in (cm.metadata.annotations or {})  # not adopted
@@ -89,15 +98,16 @@ def test_a_value_of_the_wrong_type_fails_preview_naming_object_and_field(project
 
 def test_an_operator_chart_records_what_helm_installs(project: Project, cluster: Cluster) -> None:
     """hooked-operator: a custom resource of its own CRD (so preview renders with `helm
-    template`), a post-install hook and fields rendered from .Capabilities. What the stack
-    records is Helm's release manifest: a refresh after a clean install changes nothing, and the
+    template`), a post-install hook and fields rendered from .Capabilities. What preview
+    renders is Helm's release manifest: a refresh after a clean install changes nothing, and the
     next change shows only the object it changes."""
     ns = project.namespace
     project.write_stack("t", [chart("op", ns, OPERATOR)])
+    assert (preview := project.preview("t")).ok, preview.output
+    recorded = previewed_manifest(project, "op")
     assert (up := project.up("t")).ok, up.output
     installed, hooks = helm_get(cluster, "manifest", "op", ns), helm_get(cluster, "hooks", "op", ns)
     assert "ConfigMap/op-post-install" in hooks and "ConfigMap/op-post-install" not in installed
-    recorded = recorded_manifest(project, "op")
     assert sorted(recorded) == sorted(installed)
     version = client.VersionApi(cluster.api).get_code().git_version
     capabilities = recorded["ConfigMap/op-capabilities"]["data"]
@@ -111,6 +121,7 @@ def test_an_operator_chart_records_what_helm_installs(project: Project, cluster:
     project.write_stack("t", [chart("op", ns, OPERATOR, values=[{"key": "message", "value": "changed"}])])
     preview = json.loads(project.cli("preview", "--stack", "t", "--json", "--non-interactive"))
     step = next(s for s in preview["steps"] if s["urn"].endswith("::op-pre-exec"))
-    old, new = (unwrap(step[state]["inputs"])["manifest"] for state in ("oldState", "newState"))
+    # after `up`, the reference is Helm's record: the preview shows it as manifest_before
+    old, new = (unwrap(step["newState"]["inputs"])[key] for key in ("manifest_before", "manifest"))
     assert sorted(old) == sorted(new)
     assert [k for k in old if old[k] != new[k]] == [f"ConfigMap/{ns}/op-settings"]

@@ -23,10 +23,12 @@ def preview_json(project: Project, stack: str) -> dict[str, Any]:
 
 
 def release_manifests(preview: dict[str, Any], release: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The objects pre_exec recorded (old) and rendered (new), masked: its `__manifest` input."""
+    """The objects pre_exec compares against (old) and rendered (new), masked: its `__manifest`
+    input; after an `up` the reference is Helm's record, which the preview gives as `__manifest_before`."""
     step = next(s for s in preview["steps"] if s["urn"].endswith(f"::{release}-pre-exec"))
-    return ((step.get("oldState") or {}).get("inputs", {}).get("__manifest") or {},
-            (step.get("newState") or {}).get("inputs", {}).get("__manifest") or {})
+    new = (step.get("newState") or {}).get("inputs", {})
+    return (new.get("__manifest_before") or (step.get("oldState") or {}).get("inputs", {}).get("__manifest") or {},
+            new.get("__manifest") or {})
 
 
 def shown_change(output: str, key: str, field: str, change: str) -> bool:
@@ -169,13 +171,14 @@ def test_chart_render_errors_fail_preview_and_up_before_anything_runs(
     assert reason in preview.output, preview.output
     up = project.up("t")
     assert not up.ok and "chart charts/schema-app cannot be rendered" in up.output and reason in up.output
-    # pre_exec renders in its check, before anything runs, at preview and at up.
-    assert project.steps() == [], "nothing may run before the chart renders"
+    # preview renders in pre_exec's check; `up --skip-preview` starts the render there and
+    # pre_exec's run waits for it, failing before its hooks, the namespace and the Release.
+    assert project.steps() == [("pre_exec", "create")], "nothing may run before the chart renders"
     assert cluster.release_secrets(ns, "schema") == []
     # Issue 18 item 6, as a user reads it in the plain CLI: one line naming chart, step and cause,
     # then helm's message; not the spec as a Go map, not helm's "UPGRADE FAILED", no traceback.
     for shown in (plain_cli(project, "preview"), plain_cli(project, "up", "--yes"), preview.output, up.output):
-        # preview and `up --skip-preview` alike: pre_exec's check.
+        # preview (pre_exec's check) and `up --skip-preview` (its run) alike.
         assert re.search(r"(has a problem|Exception calling application): schema: pre_exec: "
                          r"chart charts/schema-app cannot be rendered with these values:\n\s*\S", shown), shown
         for noise in ("property spec value", "map[", "UPGRADE FAILED", "INSTALLATION FAILED", "Traceback",

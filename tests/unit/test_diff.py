@@ -266,7 +266,7 @@ def test_teardown_sees_the_version_being_torn_down(monkeypatch: pytest.MonkeyPat
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(StepInputs, "run_hooks", lambda self, event, **extra: seen.update(event=event, **extra))
-    props = {**BASE, "hooks": {"teardown": ["m:f"]}, "previous_version": None}
+    props = {**BASE, "hooks": {"teardown": ["m:f"]}, "previous_version": None, "manifest": {}}
     pre_exec.delete(pre_exec.Inputs.model_validate(props), pre_exec.Outputs.model_validate(props))
     assert seen == {"event": "teardown", "previous_version": "1.0.0"}
 
