@@ -34,7 +34,7 @@ from fleet import ROOT, releases
 
 WORK = ROOT / "bench" / ".work"
 ENV_KNOBS = ("PULUMI_PARALLEL", "PULUMI_PARALLEL_DIFF", "PULUMI_SKIP_CHECKPOINTS", "HELMLIFE_PROVIDER_THREADS",
-             "HELMLIFE_MANIFEST_DIFF", "HELMLIFE_BENCH_PROFILE", "HELMLIFE_BENCH_EVENTS")
+             "HELMLIFE_MANIFEST_DIFF", "HELMLIFE_BENCH_PROFILE")
 
 
 def versions(env: dict[str, str]) -> dict[str, str]:

@@ -125,8 +125,6 @@ class PulumiDriver(Driver):
         stack = ["--stack", f"n{n}", "--non-interactive"]
         if profile := os.environ.get("HELMLIFE_BENCH_PROFILE"):  # the engine's Go CPU profile, for pprof
             stack += ["--profiling", f"{profile}/{self.key}-{op}-n{n}"]
-        if events := os.environ.get("HELMLIFE_BENCH_EVENTS"):  # every step's start and end, for bench/timeline.py
-            stack += ["--event-log", f"{events}/{self.key}-{op}-n{n}.jsonl"]
         if op in ("up", "upgrade"):
             self.write_config(n, self.config(releases, upgraded=op == "upgrade"))
             return ["pulumi", "up", "--yes", "--skip-preview", *stack]
