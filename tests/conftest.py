@@ -13,7 +13,7 @@ import pytest
 
 
 def _own_cluster_per_worker() -> None:
-    """Under pytest-xdist (scripts/test runs the suite on two workers), every worker but the
+    """Under pytest-xdist (scripts/test runs the suite on three workers), every worker but the
     first runs its own local cluster, `<name>-<worker>` with its own chart repository port: the
     fault tests stop and start their cluster's API server, and a test asserting on cluster-wide
     objects (CRDs) must not see another worker's. Set before tests.e2e.conftest reads them."""
