@@ -321,15 +321,14 @@ class LifecycleChart(pulumi.ComponentResource):
             if watch is not None:
                 watch.__exit__(None, None, None)
             failure = args.errors[0] if args.errors else f"{args.failed_operation} failed"
-            if (known := self.access.known()) and unreachable.is_unreachable(RuntimeError(failure),
-                                                                             unreachable.cluster_of(*known)[1]):
-                context, server = unreachable.cluster_of(*known)
+            known = self.access.known()
+            context, server = unreachable.cluster_of(*known) if known else (None, None)
+            if known and unreachable.is_unreachable(RuntimeError(failure), server):
                 _log_now(args.urn, f"{spec.name}: cannot reach the Kubernetes cluster of context {context!r} at "
                                    f"{server}. Nothing is lost: once it answers, run `pulumi up` again and it resumes "
                                    "(a release the outage left pending is recovered first).")
                 return False
             try:
-                known = self.access.known()
                 api = kube.api_client(*known) if known else watch._args[0] if watch else None
             except Exception:  # noqa: BLE001
                 api = None

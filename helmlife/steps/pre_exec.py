@@ -273,9 +273,11 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     if spec.dry_run:
         return
     # After the uninstall: the CRDs the chart keeps (`helm.sh/resource-policy: keep`) are still there.
-    named = (kept_crds(inputs.manifest.values()) if inputs.manifest is not None
-             else kube.kept_crds_of(inputs.api, spec.name, spec.namespace))
-    if kept := [n for n in named if kube.read_crd(inputs.api, n) is not None]:
+    # (The recorded manifest names what the chart declared; Helm's annotations on the CRDs say it
+    # when `up` recorded Helm's record instead: those are read from the cluster, so still there.)
+    kept = ([n for n in kept_crds(inputs.manifest.values()) if kube.read_crd(inputs.api, n) is not None]
+            if inputs.manifest is not None else kube.kept_crds_of(inputs.api, spec.name, spec.namespace))
+    if kept:
         step_logger(spec.name, "pre_exec").warning("%s", kept_notice(inputs.api, spec.name, kept, done=True))
     if inputs.hooks.get("teardown"):
         # The version being torn down is the one the last run deployed (its target): the Release
