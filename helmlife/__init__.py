@@ -1,7 +1,7 @@
 """helmlife: a real lifecycle for Helm charts inside Pulumi.
 
 A `LifecycleChart` wraps a real `kubernetes.helm.v3.Release` with ordered lifecycle steps:
-pre_exec (check_prerequisites and pre_exec hooks) -> crd_cleanup -> the Release -> validate
+pre_exec (check_prerequisites and pre_exec hooks, the chart's CRDs) -> the Release -> validate
 (post_exec and validate hooks), user hooks in plain Python, CRD cleanup after the uninstall.
 
 The names below are imported on first use (PEP 562): importing one submodule, such as

@@ -1,14 +1,14 @@
 """LifecycleChart: one Helm release and its lifecycle as a Pulumi component.
 
 The release is a real `kubernetes.helm.v3.Release` (pulumi-kubernetes), on the chart's
-`kubernetes.Provider`. The lifecycle of the Qovery `HelmChart` trait is three dynamic-provider
+`kubernetes.Provider`. The lifecycle of the Qovery `HelmChart` trait is two dynamic-provider
 steps around it, built from the step table in `helmlife.steps`:
 
-    pre_exec -> crd_cleanup -> Release -> validate
+    pre_exec -> Release -> validate
 
 Pulumi creates along the dependencies and deletes against them: `up` runs them in that order,
 `destroy` in reverse (validate refuses first while CRDs about to go hold custom resources; the
-Release is uninstalled before crd_cleanup removes the CRDs; teardown hooks come last).
+Release is uninstalled; then pre_exec's delete removes the CRDs and runs the teardown hooks).
 """
 from __future__ import annotations
 
@@ -71,14 +71,6 @@ STEP_RESOURCES: dict[str, type[_StepResource]] = {
 
 def _digest(*parts: Any) -> str:
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()[:16]
-
-
-def _aliases(step: StepDef, chart: str) -> list[pulumi.Alias]:
-    """Resources named before the step table keep their state (no replacement on upgrade)."""
-    if not step.legacy:
-        return []
-    old_name, old_type = step.legacy
-    return [pulumi.Alias(name=f"{chart}-{old_name}", type_=f"pulumi-python:dynamic/{STEP_MODULE}:{old_type}")]
 
 
 def _log_now(urn: str, message: str) -> None:
@@ -164,9 +156,9 @@ class LifecycleChart(pulumi.ComponentResource):
             self._refuse_destroy(base)
         if self.spec.action is not Action.destroy:
             # With action destroy there are no steps: the engine deletes the previous ones in
-            # reverse order (validate's refusal, uninstall, CRDs, teardown) and the component stays.
+            # reverse order (validate's refusal, uninstall, then CRDs and teardown) and the component stays.
             self._build(name, base)
-            self.owned_crds = self.steps["crd_cleanup"].out("owned_crds")
+            self.owned_crds = self.steps["pre_exec"].out("owned_crds")
             outputs.update(chart_version=self._facts["chart_version"], owned_crds=self.owned_crds,
                            checks_passed=self.steps["validate"].out("checks_passed"))
             if self.release is not None:
@@ -201,8 +193,7 @@ class LifecycleChart(pulumi.ComponentResource):
             after: list[pulumi.Resource] = [self.steps[a] if a != RELEASE else self.release or self.steps["pre_exec"]
                                             for a in step.after]
             after = after or [c.steps["validate"] for c in self.waits_for]
-            opts = pulumi.ResourceOptions(parent=self, depends_on=after, aliases=_aliases(step, name),
-                                          provider=steps_provider)
+            opts = pulumi.ResourceOptions(parent=self, depends_on=after, provider=steps_provider)
             self.steps[step.name] = STEP_RESOURCES[step.name](step, f"{name}-{step.suffix}", props, opts)
 
     def _wire(self, src: str) -> Any:
@@ -212,7 +203,7 @@ class LifecycleChart(pulumi.ComponentResource):
         return self.steps[owner].out(key)
 
     def _build_release(self, name: str, base: Path) -> None:
-        """The Release, after pre_exec and crd_cleanup. Not declared while the action is skip
+        """The Release, after pre_exec. Not declared while the action is skip
         or dry_run and Helm has no release: there is nothing to leave as it is."""
         spec, pre = self.spec, self.steps["pre_exec"]
         leave = spec.action is Action.skip or spec.dry_run
@@ -222,7 +213,7 @@ class LifecycleChart(pulumi.ComponentResource):
                                                            rollout=pre.out("rollout"))
         opts = pulumi.ResourceOptions(
             parent=self,
-            depends_on=[pre, self.steps["crd_cleanup"]],
+            depends_on=[pre],
             # A breaking-version reinstall: pre_exec counts them; a new count replaces the Release,
             # uninstalling before installing again.
             replacement_trigger=pre.out("reinstall_key"),
@@ -238,7 +229,7 @@ class LifecycleChart(pulumi.ComponentResource):
         )
         self.release = k8s.helm.v3.Release(name, args, opts)
         if not leave and spec.wait and not pulumi.runtime.is_dry_run():
-            self._watch_readiness(pre, self.steps["crd_cleanup"])
+            self._watch_readiness(pre)
 
     def _secret_values(self) -> dict[str, Any]:
         """Secret values for the Release: every leaf a secret Output, so its state encrypts them."""
@@ -395,7 +386,7 @@ class LifecycleChart(pulumi.ComponentResource):
         try:
             found = crds.of_chart(self.spec, base, public, helm=None)
         except (crds.ChartFileError, OSError):
-            found = None  # crd_cleanup's check reads the chart again and names the file at preview
+            found = None  # pre_exec's check reads the chart again and names the file at preview
         facts["crds"] = self.spec.crds if self.spec.crds is not None else (
             [c.name for c in found] if found is not None else None)
         facts["crd_digest"] = crds.digest(found) if found is not None else facts["chart_digest"]

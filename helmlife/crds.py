@@ -248,7 +248,7 @@ def pulled(helm: "Helm", ref: "ChartRef") -> Path:
 
 def of_chart(spec: ChartSpec, project_dir: Path, values: Mapping[str, Any], helm: "Helm | None") -> list[Crd] | None:
     """The CRDs helm installs for this spec: a local chart read in place, a repository chart
-    pulled with `helm` (None without one: the program leaves that to the crd_cleanup step)."""
+    pulled with `helm` (None without one: the program leaves that to pre_exec)."""
     if (local := chart_source.chart_dir(spec, project_dir)) is not None:
         assert isinstance(spec.chart, LocalChart)
         return chart_crds(local, values, origin=spec.chart.path)

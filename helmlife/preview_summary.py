@@ -46,10 +46,11 @@ from .steps.base import unwrap
 
 STEP_TYPE_PREFIX = f"pulumi-python:dynamic/{STEP_MODULE}:"
 # Step resource types (today's, and earlier helmlife's) to the step table's entries.
-STEP_BY_TYPE: dict[str, StepDef] = {
-    **{s.type_name: s for s in RETIRED.values()}, **{s.legacy[1]: s for s in LIFECYCLE if s.legacy},
-    **{s.type_name: s for s in LIFECYCLE}}
-STEP_ORDER = [s.name for s in LIFECYCLE[:2]] + [RELEASE] + [s.name for s in LIFECYCLE[2:]]
+STEP_BY_TYPE: dict[str, StepDef] = {**{s.type_name: s for s in RETIRED.values()}, **{s.type_name: s for s in LIFECYCLE}}
+STEP_ORDER = ([s.name for s in LIFECYCLE if RELEASE not in s.after] + [RELEASE]
+              + [s.name for s in LIFECYCLE if RELEASE in s.after])
+# Names step resources had before the step table (helmlife 0.1), by today's (or retired) step.
+OLD_SUFFIXES = {"crd_cleanup": ("crds",)}
 INTERNAL_INPUTS = frozenset({"__provider", "kubeconfig", "payload", "project_dir", "plan", "changes", "manifest",
                              "manifest_is_helms", "manifest_before", "drifted", "drift_fixes"})
 BLOCK_BUDGET = 8000  # characters of object diffs per release: a PR comment holds 65536 in all
@@ -240,10 +241,16 @@ def release_change(chart: Chart) -> str:
 
 
 def crds_deleted(chart: Chart) -> tuple[list[str], bool] | None:
-    """CRDs the CrdCleanup step's delete would remove, and whether it forces past custom resources."""
-    step = chart.steps.get("crd_cleanup")
-    if step is None or step.op not in ("delete", "replace"):
+    """CRDs pre_exec's delete would remove (after the uninstall), and whether it forces past
+    custom resources. A replaced pre_exec (a renamed release) deletes none: its new copy marks
+    them for the new owner first. In state not yet moved, an earlier helmlife's crd_cleanup step
+    names them; alone (an `up` moving the state) it deletes nothing while the release stays."""
+    step = chart.steps.get("pre_exec")
+    if step is None or step.op != "delete":
         return None
+    retired = chart.steps.get("crd_cleanup")
+    if retired is not None and retired.op == "delete":
+        step = retired
     owned = step.old_outputs.get("owned_crds")
     names = owned if isinstance(owned, list) else step.old_inputs.get("crds")
     names = [str(n) for n in names or [] if n != UNKNOWN]
@@ -275,15 +282,13 @@ def summarize(preview_json: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> 
         lines += ["| Chart | Release | Lifecycle steps that run (and why) |", "|---|---|---|"]
         for chart in changed:
             lines.append(f"| `{chart.name}` | {release_change(chart)} | {_steps_cell(chart)} |")
-    deletions = [(c.name, c.steps["crd_cleanup"].op, d) for c in changed if (d := crds_deleted(c))]
+    deletions = [(c.name, d) for c in changed if (d := crds_deleted(c))]
     if deletions:
         lines += ["", "**CRDs that will be deleted** (deleting a CRD deletes every custom resource of its kind):"]
-        for name, op, (crds, forced) in deletions:
-            how = "its crd_cleanup step is replaced, and deleting the old copy deletes" if op == "replace" else \
-                "removed with the chart"
+        for name, (crds, forced) in deletions:
             then = "force_crd_deletion is set, so their custom resources are deleted too." if forced else \
                 "The delete stops if custom resources of them still exist."
-            lines.append(f"- `{name}`: {how}: {', '.join(f'`{n}`' for n in crds)}. {then}")
+            lines.append(f"- `{name}`: removed with the chart: {', '.join(f'`{n}`' for n in crds)}. {then}")
     blocks = [b for c in changed if (b := manifest_block(c))]
     if blocks:
         lines += ["", "**What changes in the cluster** (secret values are masked):", "", *blocks]
@@ -360,7 +365,7 @@ def _release_chart(urn: str, parent: str | None) -> str | None:
 def _chart_of(name: str, step: StepDef, parent: str | None) -> str:
     if parent:
         return _urn_name(parent)
-    for suffix in (step.suffix, *(step.legacy[:1] if step.legacy else ())):
+    for suffix in (step.suffix, *OLD_SUFFIXES.get(step.name, ())):
         if name.endswith("-" + suffix):
             return name[: -len(suffix) - 1]
     return name

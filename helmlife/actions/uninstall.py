@@ -1,8 +1,8 @@
 """uninstall: `helm uninstall`, refused while it would take custom resources with it.
 
 Deleting a CRD deletes every custom resource of its kind. `helm uninstall` deletes the CRDs a
-chart ships as templates; in a destroy, `crd_cleanup` then deletes the crds/ CRDs it owns
-(`owned_crds`). So validate's delete, the first of a destroy, checks before anything is
+chart ships as templates; in a destroy, pre_exec's delete then removes the crds/ CRDs the
+release owns (`owned_crds`, `actions.crd_cleanup`). So validate's delete, the first of a destroy, checks before anything is
 removed: if any of those CRDs still stores custom resources, other than the ones the uninstall
 itself deletes, the destroy is refused, naming them, and the whole chart stays as it was,
 unless `force_crd_deletion`. pre_exec checks the same before a breaking-version reinstall.

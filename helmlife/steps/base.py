@@ -180,7 +180,12 @@ class StepProvider(ResourceProvider):
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         changed = changed_paths(old, new, (*step.triggers, *step.kept, *CREDENTIALS, *RENAME), since=step.since)
         replaces = sorted({p.split(".")[0] for p in step.replace_on if p in changed})
-        return DiffResult(changes=bool(changed), replaces=[HIDDEN + r for r in replaces], delete_before_replace=False)
+        return DiffResult(changes=bool(changed) or self._lacks_outputs(old), replaces=[HIDDEN + r for r in replaces],
+                          delete_before_replace=False)
+
+    def _lacks_outputs(self, old: dict[str, Any]) -> bool:
+        """Outputs this version records that the state does not have yet (`StepDef.backfill`)."""
+        return any(old.get(k) is None for k in self._def().backfill)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         step = self._def()
@@ -201,6 +206,8 @@ class StepProvider(ResourceProvider):
         else:  # nothing to run: the outputs it made last time, and what check derived anew
             outs = {k: old.get(k) for k in step.outputs if k not in new}
             outs.update(self._settled(new))
+            if self._lacks_outputs(old):
+                outs.update(step.module.backfill(step.module.Inputs.model_validate(new)))  # type: ignore[attr-defined]
         return UpdateResult(outs={**news, **wrap(step, {**outs, "skipped": False})})
 
     def _settled(self, props: dict[str, Any]) -> dict[str, Any]:

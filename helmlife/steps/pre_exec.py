@@ -7,15 +7,18 @@ the preview, naming the chart), the release state and the one decision on it
 gets differently, field by field, secrets masked. Those two are what `pulumi preview --diff`
 prints for the step; everything else it records is kept under `__` keys the display leaves out.
 
-Run (when the chart version, values or hooks change, or Helm's record is stuck): recover a
-release a dead helm left pending, create the namespace, run the hooks (check_prerequisites,
-then pre_exec: they run before a breaking-version reinstall's uninstall), adopt live objects.
+Run (when the chart version, values, CRDs or hooks change, or Helm's record is stuck): recover
+a release a dead helm left pending, create the namespace, run the hooks (check_prerequisites,
+then pre_exec: they run before a breaking-version reinstall's uninstall), adopt live objects,
+then own the chart's CRDs (`actions.crd_cleanup`; applied first with `crd_upgrade: apply`).
 A reinstall is the Release's replacement, decided here: `reinstall_key` is its
 `replacement_trigger`; a reinstall whose uninstall would take custom resources with it is refused
 here, before anything is removed.
 
-Delete (after the Release is uninstalled and the CRDs are gone): teardown hooks, then the
-namespace if helmlife created it and it is empty.
+Delete (after the Release is uninstalled): the CRDs the release owns (refused while they hold
+custom resources), then teardown hooks, then the namespace if helmlife created it and it is
+empty. The Release depends on this step, so the engine deletes it after the uninstall, and a
+breaking-version reinstall (the Release's replacement) leaves it, and the CRDs, alone.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import os
 from typing import Any
 
 from .. import chart_source, kube, manifests, namespaces, releases
-from ..actions import render
+from ..actions import crd_cleanup, render
 from ..actions.remediate import remediate
 from ..actions.uninstall import crds_at_risk, kept_crds, kept_notice, refusal
 from ..canonical import canonical_json
@@ -44,6 +47,8 @@ SHAPE = 3
 
 class Inputs(ChartInputs):
     values_digest: str | None = None
+    crds: list[str] | None = None  # the chart's CRDs as the program read them; None: a repository chart, read here
+    crd_digest: str | None = None
     # Derived at check time:
     manifest: dict[str, dict[str, Any]] | None = None  # masked objects, as last rendered or refreshed
     # `up` records no render (it renders in run): the reference for the next preview is then
@@ -70,6 +75,8 @@ class Outputs(StepOutputs):
     created_namespace: bool = False  # the namespace carries helmlife's mark for this release
     reinstall_key: int = 0
     rollout: str | None = None
+    owned_crds: list[str] | None = None  # None: recorded by a helmlife before pre_exec owned them
+    applied_crds: list[str] = []
 
 
 # --- check -----------------------------------------------------------------------------------
@@ -101,7 +108,7 @@ def problems(inputs: Inputs) -> list[str]:
 
 
 def check(inputs: Inputs) -> list[str]:
-    found = problems(inputs)
+    found = problems(inputs) + crd_cleanup.problems(inputs)
     if not found and inputs.hooks.get("check_prerequisites"):
         try:
             inputs.run_hooks("check_prerequisites")
@@ -230,8 +237,15 @@ def run(inputs: Inputs) -> Outputs:
         elif kube.adopt(inputs.api, obj, spec.name, spec.namespace):
             adopted.append(str(obj))
             log.info("adopted %s into release %s", obj, spec.name)
+    owned, applied = crd_cleanup.own(inputs)
     return Outputs(payload=payload, previous_version=deployed, adopted=adopted, created_namespace=created,
-                   reinstall_key=inputs.reinstall_key, rollout=inputs.rollout)
+                   reinstall_key=inputs.reinstall_key, rollout=inputs.rollout, owned_crds=owned, applied_crds=applied)
+
+
+def backfill(inputs: Inputs) -> dict[str, Any]:
+    """Outputs a pre_exec recorded before it owned the CRDs lacks (a separate crd_cleanup step
+    owned them then, with the same mark): recorded without running anything."""
+    return {"owned_crds": crd_cleanup.owned_names(inputs)}
 
 
 def settle(inputs: Inputs) -> dict[str, Any]:
@@ -272,6 +286,8 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     spec = inputs.spec
     if spec.dry_run:
         return
+    # State not yet moved to this step's ownership has a retired crd_cleanup step, which does it.
+    crd_cleanup.remove(inputs, outputs.owned_crds if outputs.owned_crds is not None else inputs.crds or [])
     # After the uninstall: the CRDs the chart keeps (`helm.sh/resource-policy: keep`) are still there.
     # (The recorded manifest names what the chart declared; Helm's annotations on the CRDs say it
     # when `up` recorded Helm's record instead: those are read from the cluster, so still there.)

@@ -1,12 +1,17 @@
 """Steps of earlier helmlife versions, as their resources in old state still name them.
 
 helmlife 0.1 and 0.2 had six steps: check_prerequisites (0.1: prerequisites), pre_exec,
-crd_cleanup, release (helm driven by the step itself), post_exec and validate. pre_exec,
-crd_cleanup and validate are today's steps too; the other three are gone from the graph. Their
-resources stay in a stack's state until the program no longer declares them, and Pulumi then
-deletes them with the provider pickled in state, which resolves here:
+crd_cleanup (0.1: crds), release (helm driven by the step itself), post_exec and validate; 0.3
+had pre_exec, crd_cleanup, the kubernetes Release and validate. pre_exec and validate are
+today's steps too; the others are gone from the graph. Their resources stay in a stack's state
+until the program no longer declares them, and Pulumi then deletes them with the provider
+pickled in state, which resolves here:
 
 - `check_prerequisites` / `prerequisites` / `post_exec` did nothing at delete, and still do not;
+- `crd_cleanup` / `crds`: pre_exec owns the CRDs now (the same owner mark). An `up` deletes the
+  old step while Helm still has the release: nothing is touched. In a destroy the release is
+  uninstalled first (the Release depended on the step), and the step's delete removes the CRDs
+  as it always did: this is `pulumi destroy` of a stack not yet moved;
 - `release`: its delete is still what it was, `helm uninstall` (refused while CRDs about to go
   hold custom resources): this is `pulumi destroy` of a stack not yet moved to the Release. An
   `up` never deletes it: the Release takes over its state (an alias, see `chart.py`), after a
@@ -20,6 +25,7 @@ from pulumi.runtime import rpc
 
 from .. import kube, release_args, releases
 from ..helm import Helm
+from ..actions import crd_cleanup
 from ..actions.uninstall import uninstall
 from ..spec import RepoChart
 from ..values import deep_merge
@@ -46,6 +52,10 @@ def run(inputs: Inputs) -> Outputs:
 def delete_retired(step: str, inputs: Inputs, outputs: Any) -> None:
     if step == "release":
         uninstall(inputs, inputs.owned_crds or ())
+    elif step in ("crd_cleanup", "crds") and not inputs.spec.dry_run:
+        record = releases.latest(inputs.api, inputs.release, inputs.namespace)
+        if record is None or not record.live:  # uninstalled: never the CRDs of an installed release
+            crd_cleanup.remove(inputs, inputs.owned_crds or ())  # type: ignore[arg-type]
 
 
 def delete(inputs: Inputs, outputs: Outputs) -> None:

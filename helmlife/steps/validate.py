@@ -9,7 +9,7 @@ failure fails `pulumi up` naming the check and what it saw; the release is left 
 deployed it, and the next `pulumi up` validates again.
 
 Its delete is the first thing a destroy (or removing the chart) does: it refuses, before
-anything is removed, while the CRDs the uninstall and crd_cleanup are about to delete still hold
+anything is removed, while the CRDs the uninstall and pre_exec's delete are about to remove still hold
 custom resources (unless `force_crd_deletion`).
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ REASON_CHARS = 300  # enough for a proxy's or an app's one-line reason, not a wh
 
 class Inputs(ReleasedInputs):
     reinstall_key: int = 0
-    owned_crds: list[str] | None = None  # crd_cleanup's, checked before anything is removed
+    owned_crds: list[str] | None = None  # pre_exec's, checked before anything is removed
 
 
 class Outputs(StepOutputs):

@@ -431,7 +431,7 @@ class Project:
 
 
 def step_state(project: Project, stack: str, chart: str, step: str) -> dict[str, Any]:
-    """The state of step `step` (pre_exec, crd_cleanup, validate) of chart `chart`: its resource
+    """The state of step `step` (pre_exec, validate) of chart `chart`: its resource
     with `inputs` and `outputs` unwrapped (no `__` prefix), as the step models name them."""
     from helmlife.steps.base import unwrap
 

@@ -28,7 +28,7 @@ TEMPLATED = "templated.helmlife.dev"
 
 
 def owned_crds(project: Project, release: str, stack: str = "t") -> list[str]:
-    return step_state(project, stack, release, "crd_cleanup")["outputs"]["owned_crds"]
+    return step_state(project, stack, release, "pre_exec")["outputs"]["owned_crds"]
 
 
 def objects(cluster: Cluster) -> client.CustomObjectsApi:
@@ -86,7 +86,7 @@ def test_an_unreadable_crd_file_fails_preview_naming_chart_and_file(project: Pro
     project.write_stack("t", [chart("broken", ns, "charts/broken-operator")])
     r = project.preview("t")
     assert not r.ok
-    assert "broken: crd_cleanup: charts/broken-operator/charts/storage/crds/extra.yaml: not valid YAML" in r.output, r.output
+    assert "broken: pre_exec: charts/broken-operator/charts/storage/crds/extra.yaml: not valid YAML" in r.output, r.output
     assert not (UMBRELLA & cluster.crd_names())
 
 
@@ -158,7 +158,7 @@ def test_template_crds_are_not_uninstalled_with_custom_resources(project: Projec
 
 
 def test_a_refused_destroy_removes_nothing(project: Project, cluster: Cluster) -> None:
-    """validate's delete checks the CRDs crd_cleanup would delete before the Release uninstalls: a refusal
+    """validate's delete checks the CRDs pre_exec's delete would remove before the Release uninstalls: a refusal
     leaves the application running. With `action: destroy` preview already says so."""
     ns = project.namespace
     op = chart("op", ns, "charts/demo-operator/1.0.0")

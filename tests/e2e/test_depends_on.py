@@ -36,7 +36,7 @@ def test_app_waits_for_the_operator_that_serves_its_crd(project: Project, cluste
     deleted = [(r, s) for r, s in _journal(project) if s[1] == "delete"]
     app_gone = deleted.index(("widgets", ("pre_exec", "delete")))
     assert app_gone < deleted.index(("operator", ("validate", "delete"))), deleted
-    assert app_gone < deleted.index(("operator", ("crd_cleanup", "delete"))), deleted
+    assert app_gone < deleted.index(("operator", ("pre_exec", "delete"))), deleted
     assert cluster.release_secrets(ns, "widgets") == [] and cluster.release_secrets(ns, "operator") == []
     assert "widgets.demo.helmlife.dev" not in cluster.crd_names()
 

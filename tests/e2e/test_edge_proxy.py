@@ -61,9 +61,8 @@ def test_breaking_reinstall_reruns_post_exec_and_validate_with_previous_version(
     project.write_stack("t", [chart("edge", ns, V2, **spec)])
     preview = project.preview("t")
     assert preview.ok, preview.output
-    # The step table (docs/hooks.md): a new chart path and version re-run pre_exec and validate
-    # (not crd_cleanup: the chart has no CRDs), and the reinstall replaces the Release; named, so
-    # a step missing or extra fails.
+    # The step table (docs/hooks.md): a new chart path and version re-run pre_exec and validate,
+    # and the reinstall replaces the Release; named, so a step missing or extra fails.
     assert preview.changes == {"update": 2, "replace": 1}, preview.output
     assert updated_steps(preview.output, "edge") == {"pre-exec", "validate"}, preview.output
     assert "kubernetes:helm.sh/v3:Release: (replace)" in preview.output, preview.output

@@ -16,7 +16,7 @@ from tests.e2e.e2e_hooks import STAMPS
 
 pytestmark = pytest.mark.e2e
 OPERATOR_CRDS = {"widgets.demo.helmlife.dev", "gadgets.demo.helmlife.dev"}
-STEP_ORDER = ["pre_exec", "crd_cleanup", "validate"]  # the dynamic steps; the Release runs between the last two
+STEP_ORDER = ["pre_exec", "validate"]  # the dynamic steps; the Release runs between them
 
 
 def stamps(cluster: Cluster, ns: str) -> dict[str, dict[str, str]]:
@@ -59,7 +59,7 @@ def test_steps_in_order_up_and_reverse_on_destroy(project: Project, cluster: Clu
     down = project.destroy("t")
     assert down.ok, down.output
     # teardown (pre_exec's delete) ran last of the hooks, after helm uninstalled the release and
-    # crd_cleanup removed the CRD (helm itself keeps crds/ CRDs).
+    # pre_exec's delete removed the CRD (helm itself keeps crds/ CRDs).
     assert list(stamps(cluster, ns))[-1] == "teardown"
     assert stamps(cluster, ns)["teardown"] == none
     deleted = [s for s, _ in project.steps("delete")]
@@ -380,7 +380,7 @@ def test_crds_removed_on_action_destroy_and_on_chart_removal(project: Project, c
     assert (r := project.up("t")).ok, r.output
     assert cluster.release_secrets(ns, "op") == []
     assert not OPERATOR_CRDS & cluster.crd_names()
-    assert [s for s, o in project.steps("delete")] == ["validate", "crd_cleanup", "pre_exec"]
+    assert [s for s, o in project.steps("delete")] == ["validate", "pre_exec"]
 
     project.write_stack("t", [op])
     assert (r := project.up("t")).ok, r.output
@@ -449,3 +449,75 @@ def test_stack_deployed_by_an_earlier_helmlife_moves_to_the_release_without_any_
     types = {res["type"] for res in project.stack("t").export_stack().deployment["resources"]}
     assert "kubernetes:helm.sh/v3:Release" in types and "pulumi-python:dynamic/helmlife:Release" not in types, types
     assert project.preview("t").changes == {}
+
+
+# helmlife 0.3: the kubernetes Release with a crd_cleanup step of its own (before pre_exec owned the CRDs).
+BEFORE_MERGED_CRDS = "165f855"
+
+
+def deploy_with_0_3(project: Project, cluster: Cluster, tmp_path: Path) -> None:
+    ns = project.namespace
+    old = tmp_path / "helmlife-0.3"
+    old.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", BEFORE_MERGED_CRDS, "helmlife"],
+                             capture_output=True)
+    if archive.returncode != 0:
+        pytest.fail(f"this test needs commit {BEFORE_MERGED_CRDS} in the checkout's history: "
+                    f"{archive.stderr.decode()}", pytrace=False)
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    project.write_stack("t", [chart("app", ns), chart("op", ns, "charts/demo-operator/1.0.0")])
+    # The project's own hooks import from this checkout (after the old helmlife on the path).
+    assert (r := project.run("up", "t", pythonpath=f"{old}:{project.root}:{ROOT}")).ok, r.output
+    types = [res["type"] for res in project.stack("t").export_stack().deployment["resources"]]
+    assert types.count("pulumi-python:dynamic/helmlife:CrdCleanup") == 2, types
+    assert OPERATOR_CRDS <= cluster.crd_names()
+
+
+def test_a_stack_from_before_pre_exec_owned_the_crds_moves_without_any_change(
+        project: Project, cluster: Cluster, tmp_path: Path) -> None:
+    """Issue 17 items 3 and 6: the graph loses its crd_cleanup step. The old step leaves the
+    state without deleting a CRD (Helm still has the release), no step runs, nothing in the
+    cluster changes; pre_exec records the CRDs it now owns, and a destroy still removes them."""
+    ns = project.namespace
+    deploy_with_0_3(project, cluster, tmp_path)
+    revisions = {rel: cluster.deployed_revision(ns, rel) for rel in ("app", "op")}
+    pods = {p.metadata.uid for rel in ("app", "op") for p in cluster.pods(ns, rel)}
+    crds = {c.metadata.name: c.metadata.resource_version
+            for c in client.ApiextensionsV1Api(cluster.api).list_custom_resource_definition().items
+            if c.metadata.name in OPERATOR_CRDS}
+    assert set(crds) == OPERATOR_CRDS
+
+    project.clear_journal()
+    preview = project.preview("t")
+    assert preview.ok and "replace" not in preview.changes, preview.output
+    assert (r := project.up("t")).ok, r.output
+    # The old steps' deletes ran (and touched nothing); no step ran.
+    assert project.steps() == [("crd_cleanup", "delete"), ("crd_cleanup", "delete")], r.output
+    assert {rel: cluster.deployed_revision(ns, rel) for rel in ("app", "op")} == revisions
+    assert {p.metadata.uid for rel in ("app", "op") for p in cluster.pods(ns, rel)} == pods  # no pod restarted
+    assert {c.metadata.name: c.metadata.resource_version
+            for c in client.ApiextensionsV1Api(cluster.api).list_custom_resource_definition().items
+            if c.metadata.name in crds} == crds  # no CRD touched (nor deleted)
+    state = project.stack("t").export_stack().deployment["resources"]
+    assert not [r for r in state if r["type"] == "pulumi-python:dynamic/helmlife:CrdCleanup"]
+    owned = next(r for r in state if r["urn"].endswith("::op-pre-exec"))["outputs"]["__owned_crds"]
+    assert sorted(owned) == sorted(OPERATOR_CRDS)
+    assert project.preview("t").changes == {}
+
+    assert (r := project.destroy("t")).ok, r.output
+    assert cluster.release_secrets(ns, "op") == [] and cluster.release_secrets(ns, "app") == []
+    assert not OPERATOR_CRDS & cluster.crd_names()  # pre_exec's delete removed them after the uninstall
+
+
+def test_a_destroy_of_a_stack_not_yet_moved_still_removes_the_crds(
+        project: Project, cluster: Cluster, tmp_path: Path) -> None:
+    """`pulumi destroy` with this helmlife of state the previous one wrote: the old crd_cleanup
+    step's delete (after the uninstall: Helm has no release any more) removes the CRDs."""
+    ns = project.namespace
+    deploy_with_0_3(project, cluster, tmp_path)
+    project.clear_journal()
+    assert (r := project.destroy("t")).ok, r.output
+    assert cluster.release_secrets(ns, "op") == [] and cluster.release_secrets(ns, "app") == []
+    assert not OPERATOR_CRDS & cluster.crd_names()
+    deleted = project.steps("delete", release="op")
+    assert deleted.index(("crd_cleanup", "delete")) > deleted.index(("validate", "delete")), deleted

@@ -55,7 +55,7 @@ def test_dev_stack_one_value_previews_in_a_few_lines(shipped: Project, cluster: 
     state = resources(shipped, "dev")
     per_chart = {c: [x["type"] for x in state if f"LifecycleChart::{c}" in x.get("parent", "") or x["urn"].endswith(
         f"LifecycleChart::{c}")] for c in ("demo-app", "demo-operator", "hello-repo")}
-    assert all(len(types) == 5 for types in per_chart.values()), per_chart  # the component and four children
+    assert all(len(types) == 4 for types in per_chart.values()), per_chart  # the component and three children
     assert all("kubernetes:helm.sh/v3:Release" in types for types in per_chart.values()), per_chart
     assert plain_preview(shipped, "dev").count("(update)") == 0  # nothing pending after up
 

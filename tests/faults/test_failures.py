@@ -114,7 +114,7 @@ def test_crd_cleanup_refused_while_custom_resources_exist_keeps_every_one(
         all_still_there()
         state = stack_state(project, "t")
         assert not state.get("pending_operations")
-        assert "op-crd-cleanup" in step_names(state)  # whichever step refused, the CRDs' owner stays
+        assert "op-pre-exec" in step_names(state)  # whichever step refused, the CRDs' owner stays
 
         project.write_stack("t", [])  # the chart removed from the program: the same refusal
         removed = pulumi(project, "up", "t")

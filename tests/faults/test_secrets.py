@@ -104,7 +104,7 @@ def test_no_secret_in_plain_text_credential_files_private_and_gone_and_no_shell(
         assert [where for where, text in written.items() if secret_text in text] == [], secret_text
     resources = json.loads(exported)["deployment"]["resources"]
     steps = [r for r in resources if r["type"].startswith("pulumi-python:dynamic/")]
-    assert len(steps) == 3 and not any(  # pre_exec, crd_cleanup, validate; bookkeeping keys are `__`-prefixed
+    assert len(steps) == 2 and not any(  # pre_exec, validate; bookkeeping keys are `__`-prefixed
         k.removeprefix("__") == "kubeconfig" for r in steps for s in ("inputs", "outputs") for k in r[s])
     [release] = [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"]
     assert "ciphertext" in json.dumps(release["inputs"]["values"]["auth"])  # the secret value, encrypted

@@ -83,30 +83,43 @@ def test_a_helm_flag_is_the_releases_change_alone() -> None:
 
 def test_delete_settings_are_recorded_without_running() -> None:
     # validate reads it too: its delete refuses first while CRDs about to go hold custom resources.
-    assert runs(**with_spec(force_crd_deletion=True)) == {"crd_cleanup", "validate"}
+    assert runs(**with_spec(force_crd_deletion=True)) == {"pre_exec", "validate"}
     provider = StepProvider("validate")
     outs = provider.update("id", {**BASE, "__checks_passed": ["x"]}, {**BASE, **with_spec(force_crd_deletion=True)}).outs
     outs = unwrap(outs)
     assert outs["checks_passed"] == ["x"] and outs["spec"]["force_crd_deletion"]  # recorded, nothing run
 
 
-def test_changed_crds_rerun_crd_cleanup_and_reach_validates_record() -> None:
-    assert runs(crd_digest="c2") == {"crd_cleanup"}
-    assert runs(crds=["w.x.io", "v.x.io"], owned_crds=["w.x.io", "v.x.io"]) == {"crd_cleanup", "validate"}
+def test_changed_crds_rerun_pre_exec_and_reach_validates_record() -> None:
+    assert runs(crd_digest="c2") == {"pre_exec"}
+    assert runs(crds=["w.x.io", "v.x.io"], owned_crds=["w.x.io", "v.x.io"]) == {"pre_exec", "validate"}
     provider = StepProvider("validate")
     outs = provider.update("id", {**BASE, "__checks_passed": ["x"]}, {**BASE, "owned_crds": ["v.x.io"]}).outs
     outs = unwrap(outs)
     assert outs["owned_crds"] == ["v.x.io"] and outs["checks_passed"] == ["x"]
 
 
-def test_crd_upgrade_reruns_crd_cleanup() -> None:
-    assert runs(**with_spec(crd_upgrade="apply")) == {"crd_cleanup"}
+def test_crd_upgrade_reruns_pre_exec() -> None:
+    assert runs(**with_spec(crd_upgrade="apply")) == {"pre_exec"}
 
 
 def test_inputs_added_after_the_state_was_written_are_no_change() -> None:
-    olds = {k: v for k, v in BASE.items() if k not in ("crd_digest", "owned_crds")}
+    olds = {k: v for k, v in BASE.items() if k != "crd_digest"}
     assert {s for s in ALL if diff(s, olds).changes} == set()
-    assert not StepProvider("crd_cleanup").update("id", {**olds, "owned_crds": ["w.x.io"]}, BASE).outs.get("applied_crds")
+
+
+def test_a_pre_exec_from_before_it_owned_the_crds_records_them_without_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    """State of helmlife 0.3, whose crd_cleanup step owned the CRDs: pre_exec has no crds,
+    crd_digest or owned_crds. The update records the CRDs it now owns; no hook, no helm, no
+    CRD call (the owner mark is the same)."""
+    def ran(*_: Any) -> dict[str, Any]:
+        raise AssertionError("pre_exec ran")
+    monkeypatch.setattr(StepProvider, "_run", ran)
+    olds = {k: v for k, v in BASE.items() if k not in ("crds", "crd_digest", "owned_crds")}
+    assert {s for s in ALL if diff(s, olds).changes} == {"pre_exec"}
+    outs = unwrap(StepProvider("pre_exec").update("id", olds, BASE).outs)
+    assert outs["owned_crds"] == ["w.x.io"] and not outs.get("applied_crds")
+    assert not diff("pre_exec", {**BASE, **outs}, plan=outs["plan"], changes=outs["changes"]).changes  # recorded once
 
 
 def test_skip_never_changes() -> None:
@@ -115,12 +128,11 @@ def test_skip_never_changes() -> None:
         assert not diff(step, chart_version="9.9.9", values={"z": 1}, **skip).changes, step
 
 
-def test_rename_replaces_but_the_crd_record_is_updated_in_place() -> None:
-    moved = with_spec(namespace="other", name="renamed")
-    res = diff("pre_exec", **moved)
+def test_rename_replaces_pre_exec() -> None:
+    """The new copy marks the CRDs for the renamed release before the old copy's delete, which
+    then finds none of them its own (tests/e2e: test_crds)."""
+    res = diff("pre_exec", **with_spec(namespace="other", name="renamed"))
     assert res.changes and res.replaces == ["__spec"]
-    crd = diff("crd_cleanup", **moved)
-    assert crd.changes and not crd.replaces  # and it re-runs, to mark the new release as the CRDs' owner
 
 
 def test_kubeconfig_change_refreshes_credentials_everywhere() -> None:
@@ -188,8 +200,12 @@ def legacy_props(step: str) -> dict[str, Any]:
 @pytest.mark.parametrize("old_name", ["prerequisites", "pre_exec", "crds", "release", "post_exec", "validate"])
 def test_state_from_helmlife_0_1_is_not_a_change(old_name: str) -> None:
     step = lookup(old_name)
-    assert not StepProvider(old_name).diff("id", legacy_props(old_name), BASE).changes, step.name
-    assert not StepProvider(step.name).diff("id", legacy_props(old_name), BASE).changes, step.name
+    olds = legacy_props(old_name)
+    if step.backfill:  # an update that records outputs 0.1 did not have, and nothing else
+        assert StepProvider(step.name).diff("id", olds, BASE).changes
+        olds = {**olds, **{k: BASE[k] for k in step.backfill}}
+    assert not StepProvider(old_name).diff("id", olds, BASE).changes, step.name
+    assert not StepProvider(step.name).diff("id", olds, BASE).changes, step.name
 
 
 def test_unknown_objects_from_the_engine_skip_checks_and_count_as_changes() -> None:
@@ -255,7 +271,7 @@ def test_a_spec_recorded_in_full_and_a_compact_one_are_not_a_change() -> None:
     assert len(compact["spec"]) < len(BASE["spec"]) / 3
     for step in ALL:
         assert not diff(step, BASE, **compact).changes and not StepProvider(step).diff("id", compact, BASE).changes
-    assert runs(spec=compact_doc({**BASE["spec"], "timeout": "5m"})) == {"pre_exec", "crd_cleanup"}  # for their deletes
+    assert runs(spec=compact_doc({**BASE["spec"], "timeout": "5m"})) == {"pre_exec"}  # for its delete
 
 
 def test_teardown_sees_the_version_being_torn_down(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,7 +282,7 @@ def test_teardown_sees_the_version_being_torn_down(monkeypatch: pytest.MonkeyPat
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(StepInputs, "run_hooks", lambda self, event, **extra: seen.update(event=event, **extra))
-    props = {**BASE, "hooks": {"teardown": ["m:f"]}, "previous_version": None, "manifest": {}}
+    props = {**BASE, "hooks": {"teardown": ["m:f"]}, "previous_version": None, "manifest": {}, "owned_crds": []}
     pre_exec.delete(pre_exec.Inputs.model_validate(props), pre_exec.Outputs.model_validate(props))
     assert seen == {"event": "teardown", "previous_version": "1.0.0"}
 

@@ -51,22 +51,22 @@ def _build(spec: dict[str, Any], **kw: Any):
 
 
 @pulumi.runtime.test
-def test_deploy_builds_three_steps_around_a_real_release(mocks: Mocks):
+def test_deploy_builds_two_steps_around_a_real_release(mocks: Mocks):
     chart = _build({"name": "op", "chart": "charts/demo-operator/1.0.0", "namespace": "ns"})
 
     def check(_: Any) -> None:
         by_name = {r.name: r for r in mocks.resources if not r.typ.startswith("kubernetes:")}
         steps = [r.name for r in mocks.resources if r.typ.startswith("pulumi-python:dynamic")]
-        assert steps == ["op-pre-exec", "op-crd-cleanup", "op-validate"]
+        assert steps == ["op-pre-exec", "op-validate"]
         assert by_name["op"].typ == "helmlife:index:LifecycleChart"
         release = next(r for r in mocks.resources if r.typ == "kubernetes:helm.sh/v3:Release")
         assert release.name == "op" and release.inputs["chart"] == "charts/demo-operator/1.0.0"
         assert release.inputs["name"] == "op" and release.inputs["namespace"] == "ns"
         assert release.inputs["atomic"] is True and release.inputs["skipAwait"] is False
         assert release.inputs["timeout"] == 180 and release.inputs["resetValues"] is True
-        # Five resources per chart: the component, three steps, the Release (plus two providers per cluster).
-        assert len([r for r in mocks.resources if not r.typ.startswith("pulumi:providers:")]) == 5
-        assert by_name["op-crd-cleanup"].inputs["__crds"] == ["gadgets.demo.helmlife.dev", "widgets.demo.helmlife.dev"]
+        # Four resources per chart: the component, two steps, the Release (plus two providers per cluster).
+        assert len([r for r in mocks.resources if not r.typ.startswith("pulumi:providers:")]) == 4
+        assert by_name["op-pre-exec"].inputs["__crds"] == ["gadgets.demo.helmlife.dev", "widgets.demo.helmlife.dev"]
         assert by_name["op-pre-exec"].inputs["__chart_version"] == "1.0.0"
 
     return all_registered(chart).apply(check)
@@ -83,7 +83,7 @@ def test_dependencies_order_the_graph(mocks: Mocks):
 
     def check(_: Any) -> None:
         order = [r.name for r in mocks.resources if not r.typ.startswith(("pulumi:providers:", "helmlife:"))]
-        assert order == ["op-pre-exec", "op-crd-cleanup", "op", "op-validate"], order
+        assert order == ["op-pre-exec", "op", "op-validate"], order
 
     return all_registered(chart).apply(check)
 

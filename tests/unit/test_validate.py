@@ -162,7 +162,7 @@ def test_delete_refuses_while_the_crds_about_to_go_hold_custom_resources(monkeyp
         validate.delete(inputs(), validate.Outputs())
     assert "refusing to delete CRDs that still hold custom resources (routes.web.example.com: ns/r1)" in str(err.value)
     assert str(err.value).endswith("Nothing was uninstalled or deleted.")
-    assert asked == [("web", "ns", ["routes.web.example.com"])]  # crd_cleanup's CRDs are checked too
+    assert asked == [("web", "ns", ["routes.web.example.com"])]  # the CRDs pre_exec owns are checked too
 
 
 def test_delete_goes_ahead_with_no_custom_resources_left_or_when_forced(monkeypatch: pytest.MonkeyPatch) -> None:
