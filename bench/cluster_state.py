@@ -2,8 +2,8 @@
 
 Namespaces are made once, before anything is timed, and kept (every tool passes
 `--create-namespace`, which then costs the same for all). What one tool's destroy leaves
-behind on purpose is removed untimed: helm never deletes CRDs on uninstall (helmlife's
-crd_cleanup does), and the demo post_exec hook writes a ConfigMap outside the release.
+behind on purpose is removed untimed: helm never deletes CRDs on uninstall (helmlife does,
+in pre_exec's delete), and the demo post_exec hook writes a ConfigMap outside the release.
 A Helm release still present after a destroy is a failure of that tool, and stops the run.
 """
 from __future__ import annotations
