@@ -4,7 +4,7 @@ A pull request reviewer wants to know, per chart: is the release installed, upgr
 which version to which) or uninstalled; which lifecycle steps (hooks included) will run and
 which changed inputs make them run; and above all whether CRDs will be deleted, because
 deleting a CRD deletes every custom resource of its kind. The raw preview holds all of that
-but spread over five resources per chart (the component, three steps, the Release).
+but spread over four resources per chart (the component, two steps, the Release).
 
 Shape of the input, as printed by `pulumi preview --json` (Pulumi v3, `display.PreviewDigest`):
 
@@ -85,6 +85,9 @@ class Chart:
     name: str
     component_op: str | None = None
     steps: dict[str, Step] = field(default_factory=dict)
+    # Steps of an earlier helmlife leaving the state: nothing runs, but an old crd_cleanup's
+    # delete names the CRDs a destroy of state not yet moved removes.
+    retired: dict[str, Step] = field(default_factory=dict)
 
 
 # -- reading the preview ---------------------------------------------------------------------------
@@ -135,15 +138,15 @@ def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
         if rtype == RELEASE_TOKEN:
             if (chart_name := _release_chart(urn, new.get("parent") or old.get("parent"))) is None:
                 continue  # a Release the program declares itself, outside any LifecycleChart
-            step_name = RELEASE
+            step_name, retired = RELEASE, False
         elif rtype.startswith(STEP_TYPE_PREFIX) and (step_def := STEP_BY_TYPE.get(rtype[len(STEP_TYPE_PREFIX):])):
-            if step_def.name in RETIRED:
-                continue  # a step of an earlier helmlife leaving the state: nothing runs
             step_name, chart_name = step_def.name, _chart_of(name, step_def, new.get("parent") or old.get("parent"))
+            retired = step_def.name in RETIRED
         else:
             continue
         chart = charts.setdefault(chart_name, Chart(chart_name))
-        step = chart.steps.setdefault(step_name, Step(step_name, op))
+        steps = chart.retired if retired else chart.steps
+        step = steps.setdefault(step_name, Step(step_name, op))
         step.op = _stronger(step.op, op) or op
         step.old_inputs = step.old_inputs or unwrap(dict(old.get("inputs") or {}))
         step.old_outputs = step.old_outputs or unwrap(dict(old.get("outputs") or {}))
@@ -155,7 +158,9 @@ def collect(steps: Iterable[Mapping[str, Any]]) -> dict[str, Chart]:
     for chart in charts.values():
         for step in chart.steps.values():
             if step.op in ("update", "replace") and step.name != RELEASE:
-                step.reasons |= changed_inputs(step.old_inputs, step.new_inputs)
+                since = lookup(step.name).since  # an input newer than the state is no change
+                step.reasons |= {k for k in changed_inputs(step.old_inputs, step.new_inputs)
+                                 if not (k in since and step.old_inputs.get(k) is None)}
     return charts
 
 
@@ -166,6 +171,11 @@ def changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
         keys.discard("spec")
         keys |= {f"spec.{k}" for k in changed_inputs(full_doc(old["spec"]), full_doc(new["spec"]))}
     return keys
+
+
+def backfilled(step: Step) -> list[str]:
+    """Outputs an update records without running the step, because the state predates them."""
+    return [k for k in lookup(step.name).backfill if step.old_outputs.get(k) is None] if step.name != RELEASE else []
 
 
 def why(step: Step) -> list[str]:
@@ -248,7 +258,7 @@ def crds_deleted(chart: Chart) -> tuple[list[str], bool] | None:
     step = chart.steps.get("pre_exec")
     if step is None or step.op != "delete":
         return None
-    retired = chart.steps.get("crd_cleanup")
+    retired = chart.retired.get("crd_cleanup")
     if retired is not None and retired.op == "delete":
         step = retired
     owned = step.old_outputs.get("owned_crds")
@@ -315,7 +325,7 @@ def _steps_cell(chart: Chart) -> str:
     """Steps grouped by (op, reasons) in lifecycle order, one group per line."""
     groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for step in (chart.steps[name] for name in STEP_ORDER if name in chart.steps):
-        reasons = why(step) or (["a secret input"] if step.op == "update" else [])
+        reasons = why(step) or (backfilled(step) or ["a secret input"] if step.op == "update" else [])
         groups.setdefault((step.op, tuple(reasons)), []).append(step.name)
     if not groups:
         return f"component only ({chart.component_op})" if chart.component_op else "none"

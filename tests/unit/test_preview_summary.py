@@ -1,8 +1,10 @@
 """preview_summary on `pulumi preview --json` output of the graph issue 17 introduced.
 
 A chart is the component `helmlife:index:LifecycleChart` and its children: the dynamic steps
-`pulumi-python:dynamic/helmlife:PreExec|CrdCleanup|Validate` and pulumi-kubernetes'
-`kubernetes:helm.sh/v3:Release` (named like the chart; its parent URN names the chart).
+`pulumi-python:dynamic/helmlife:PreExec|Validate` and pulumi-kubernetes'
+`kubernetes:helm.sh/v3:Release` (named like the chart; its parent URN names the chart). pre_exec
+owns the chart's CRDs (inputs `crds`, `crd_digest`; output `owned_crds`) and its delete removes
+them; `CrdCleanup`, which did that before, is a retired step left in state by helmlife 0.3.
 
 The fixtures are written in the shape `pulumi preview --json` prints (`display.PreviewDigest`:
 `oldState` absent on create, `newState` absent on delete, `diffReasons`/`replaceReasons` omitted
@@ -26,7 +28,7 @@ from helmlife import preview_summary as ps
 from helmlife.preview_summary import UNKNOWN, main, summarize
 
 # What a reviewer reads bare in `pulumi preview --diff`, per step type (issue 17); the rest is `__`-prefixed.
-SHOWN = {"PreExec": ("plan", "changes"), "CrdCleanup": (), "Validate": ("revision",)}
+SHOWN = {"PreExec": ("plan", "changes"), "Validate": ("revision",)}
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 
 
@@ -136,21 +138,17 @@ UPGRADE = {"steps": [
     step("create", HELLO, new={"type": "helmlife:index:LifecycleChart"}),
     step("update", urn(DEV, "PreExec", "demo-operator-pre-exec"),
          state("PreExec", parent=OPERATOR, **OPERATOR_V1, chart_digest="d-1.0.0", plan="deployed 1.0.0", changes={},
-               rollout="5d1c2e3f4a5b",
-               manifest={OPERATOR_CONFIG: {"data": {"version": "1.0.0"}}}),
+               rollout="5d1c2e3f4a5b", crds=["widgets.demo.example.com"], crd_digest="c-1",
+               manifest={OPERATOR_CONFIG: {"data": {"version": "1.0.0"}}},
+               outputs={"owned_crds": ["widgets.demo.example.com"]}),
          state("PreExec", parent=OPERATOR, **OPERATOR_V2, chart_digest="d-2.0.0", plan="upgrade 1.0.0 → 2.0.0",
-               rollout="9e8d7c6b5a4f",
+               rollout="9e8d7c6b5a4f", crds=["widgets.demo.example.com"], crd_digest="c-2",
                changes={OPERATOR_CONFIG: {"data.version": "1.0.0 → 2.0.0"}},
                manifest={OPERATOR_CONFIG: {"data": {"version": "2.0.0"}}})),
     step("create", urn(DEV, "PreExec", "hello-repo-pre-exec"),
-         new=state("PreExec", parent=HELLO, **HELLO_SPEC, plan="install 0.1.0",
+         new=state("PreExec", parent=HELLO, **HELLO_SPEC, crds=None, plan="install 0.1.0",
                    changes={"ConfigMap/helmlife-dev/hello-repo": "added"},
                    manifest={"ConfigMap/helmlife-dev/hello-repo": {"data": {"greeting": "hi"}}})),
-    step("update", urn(DEV, "CrdCleanup", "demo-operator-crd-cleanup"),
-         state("CrdCleanup", parent=OPERATOR, **OPERATOR_V1, crds=["widgets.demo.example.com"], crd_digest="c-1"),
-         state("CrdCleanup", parent=OPERATOR, **OPERATOR_V2, crds=["widgets.demo.example.com"], crd_digest="c-2")),
-    step("create", urn(DEV, "CrdCleanup", "hello-repo-crd-cleanup"),
-         new=state("CrdCleanup", parent=HELLO, **HELLO_SPEC, crds=None)),
     step("update", urn(DEV, RELEASE_TYPE, "demo-operator"),
          release_state(OPERATOR, name="demo-operator", namespace="helmlife-dev", chart="charts/demo-operator/1.0.0",
                        version="1.0.0"),
@@ -173,11 +171,10 @@ UPGRADE = {"steps": [
     step("delete", urn(DEV, RELEASE_TYPE, "old-operator"),
          release_state(OLD, name="old-operator", namespace="helmlife-dev", chart="charts/old-operator",
                        version="0.3.0")),
-    step("delete", urn(DEV, "CrdCleanup", "old-operator-crd-cleanup"),
-         state("CrdCleanup", parent=OLD, **OLD_SPEC, crds=OLD_CRDS, outputs={"owned_crds": OLD_CRDS})),
     step("delete", urn(DEV, "PreExec", "old-operator-pre-exec"),
-         state("PreExec", parent=OLD, **OLD_SPEC, plan="deployed 0.3.0", changes={},
-               manifest={"Deployment/helmlife-dev/old-operator": {"spec": {"replicas": 1}}})),
+         state("PreExec", parent=OLD, **OLD_SPEC, crds=OLD_CRDS, plan="deployed 0.3.0", changes={},
+               manifest={"Deployment/helmlife-dev/old-operator": {"spec": {"replicas": 1}}},
+               outputs={"owned_crds": OLD_CRDS})),
     step("delete", OLD, {"type": "helmlife:index:LifecycleChart"}),
     step("same", DEMO, {"type": "helmlife:index:LifecycleChart"}, {"type": "helmlife:index:LifecycleChart"}),
     # helmlife 0.2's steps with no successor: the program no longer declares them, nothing runs.
@@ -185,9 +182,10 @@ UPGRADE = {"steps": [
          state("CheckPrerequisites", parent=DEMO, spec=spec("demo-app", "helmlife-dev", "charts/demo-app"))),
     step("delete", urn(DEV, "PostExec", "demo-app-post-exec"),
          state("PostExec", parent=DEMO, spec=spec("demo-app", "helmlife-dev", "charts/demo-app"))),
-], "duration": 1645589422, "changeSummary": {"create": 5, "delete": 7, "same": 4, "update": 4}}
+], "duration": 1645589422, "changeSummary": {"create": 4, "delete": 6, "same": 4, "update": 3}}
 
-# -- staging: web moves to namespace web-prod (the Release is reinstalled there, its CRDs stay),
+# -- staging: web moves to namespace web-prod (the Release is reinstalled there; its CRDs stay, marked
+# for the new owner by pre_exec's new copy),
 # demo-app gets a new value, gateway crosses its breaking version (the Release is replaced). --
 
 STAGING = "staging"
@@ -205,8 +203,10 @@ ROUTES = ["routes.web.example.com"]
 
 REPLACE = {"steps": [
     step("replace", urn(STAGING, "PreExec", "web-pre-exec"),
-         state("PreExec", parent=WEB, **WEB_OLD, plan="deployed 1.2.0", changes={}),
-         state("PreExec", parent=WEB, **WEB_NEW, plan="install 1.2.0", changes={}), replaceReasons=["__spec"]),
+         state("PreExec", parent=WEB, **WEB_OLD, crds=None, plan="deployed 1.2.0", changes={},
+               outputs={"owned_crds": ROUTES}),
+         state("PreExec", parent=WEB, **WEB_NEW, crds=None, plan="install 1.2.0", changes={}),
+         replaceReasons=["__spec"]),
     step("update", urn(STAGING, "PreExec", "demo-app-pre-exec"),
          state("PreExec", parent=APP_URN, **APP_SPEC, values={"message": "hello"}, values_digest="v-1",
                plan="deployed 0.1.0", changes={}),
@@ -217,9 +217,6 @@ REPLACE = {"steps": [
          state("PreExec", parent=GATEWAY, **GATEWAY_OLD, plan="deployed 1.0.0", changes={}, reinstall_key=0),
          state("PreExec", parent=GATEWAY, **GATEWAY_NEW, plan="uninstall and reinstall: 1.0.0 → 2.0.0 crosses 2.0.0",
                changes={}, reinstall_key=1)),
-    step("update", urn(STAGING, "CrdCleanup", "web-crd-cleanup"),
-         state("CrdCleanup", parent=WEB, **WEB_OLD, crds=None, outputs={"owned_crds": ROUTES}),
-         state("CrdCleanup", parent=WEB, **WEB_NEW, crds=None)),
     step("replace", urn(STAGING, RELEASE_TYPE, "web"),
          release_state(WEB, name="web", namespace="helmlife-dev", chart="web", version="1.2.0"),
          release_state(WEB, name="web", namespace="web-prod", chart="web", version="1.2.0"),
@@ -245,7 +242,7 @@ REPLACE = {"steps": [
     step("update", urn(STAGING, "Validate", "gateway-validate"),
          state("Validate", parent=GATEWAY, **GATEWAY_OLD, revision=5, reinstall_key=0),
          state("Validate", parent=GATEWAY, **GATEWAY_NEW, revision=UNKNOWN, reinstall_key=1)),
-], "changeSummary": {"replace": 4, "same": 6, "update": 6}}
+], "changeSummary": {"replace": 4, "same": 6, "update": 5}}
 
 EVENTS = streamed(REPLACE)
 
@@ -258,15 +255,15 @@ def test_upgrade_preview_exact() -> None:
     assert summarize(UPGRADE) == (
         "### Preview of stack `dev`\n"
         "\n"
-        "Resources: 5 to create, 4 to update, 7 to delete, 4 unchanged.\n"
+        "Resources: 4 to create, 3 to update, 6 to delete, 4 unchanged.\n"
         "\n"
         "| Chart | Release | Lifecycle steps that run (and why) |\n"
         "|---|---|---|\n"
-        "| `demo-operator` | upgrade 1.0.0 → 2.0.0 | pre_exec — update: `chart_digest`, `chart_version`, `rollout`"
-        "<br>crd_cleanup — update: `crd_digest`<br>release — update: `chart`, `description`, `version`"
+        "| `demo-operator` | upgrade 1.0.0 → 2.0.0 | pre_exec — update: `chart_digest`, `chart_version`, "
+        "`crd_digest`, `rollout`<br>release — update: `chart`, `description`, `version`"
         "<br>validate — update: `revision` |\n"
-        "| `hello-repo` | install 0.1.0 | pre_exec, crd_cleanup, release, validate — create |\n"
-        "| `old-operator` | uninstall 0.3.0 | pre_exec, crd_cleanup, release, validate — delete |\n"
+        "| `hello-repo` | install 0.1.0 | pre_exec, release, validate — create |\n"
+        "| `old-operator` | uninstall 0.3.0 | pre_exec, release, validate — delete |\n"
         "\n"
         "**CRDs that will be deleted** (deleting a CRD deletes every custom resource of its kind):\n"
         "- `old-operator`: removed with the chart: `gadgets.old.example.com`, `gizmos.old.example.com`. "
@@ -295,7 +292,7 @@ def test_dynamic_steps_report_no_diff_so_their_inputs_are_compared() -> None:
     raw = next(s for s in UPGRADE["steps"] if s["urn"].endswith("::demo-operator-pre-exec"))
     assert "diffReasons" not in raw and raw["detailedDiff"] is None
     assert {"spec.chart", "chart_version", "plan", "manifest"} <= pre.reasons  # every changed input, unprefixed
-    assert ps.why(pre) == ["chart_digest", "chart_version", "rollout"]  # what pre_exec reacts to
+    assert ps.why(pre) == ["chart_digest", "chart_version", "crd_digest", "rollout"]  # what pre_exec reacts to
     assert ps.why(charts["demo-operator"].steps["release"]) == ["chart", "description", "version"]
 
 
@@ -303,7 +300,7 @@ def test_bookkeeping_inputs_are_read_without_their_prefix() -> None:
     charts = ps.collect(UPGRADE["steps"])
     pre = charts["demo-operator"].steps["pre_exec"]
     assert pre.new_inputs["chart_version"] == "2.0.0" and pre.new_inputs["plan"] == "upgrade 1.0.0 → 2.0.0"
-    assert charts["old-operator"].steps["crd_cleanup"].old_outputs["owned_crds"] == OLD_CRDS
+    assert charts["old-operator"].steps["pre_exec"].old_outputs["owned_crds"] == OLD_CRDS
     assert not any(k.startswith("__") and k != "__provider" for k in pre.new_inputs)
 
 
@@ -317,7 +314,7 @@ def test_unchanged_charts_retired_steps_and_the_stack_are_left_out() -> None:
 
 def test_the_release_is_grouped_under_its_parent_chart() -> None:
     charts = ps.collect(UPGRADE["steps"])
-    assert sorted(charts["hello-repo"].steps) == ["crd_cleanup", "pre_exec", "release", "validate"]
+    assert sorted(charts["hello-repo"].steps) == ["pre_exec", "release", "validate"]
     preview = {"steps": [step("update", urn("prod", RELEASE_TYPE, "shop-release"),
                               release_state(chart_urn("prod", "shop"), name="shop", namespace="a", chart="c",
                                             version="1.0.0", values={"a": 1}),
@@ -330,10 +327,9 @@ def test_the_release_is_grouped_under_its_parent_chart() -> None:
 
 def test_replace_preview() -> None:
     md = summarize(REPLACE)
-    assert md.startswith("### Preview of stack `staging`\n\nResources: 6 to update, 4 to replace, 6 unchanged.\n")
+    assert md.startswith("### Preview of stack `staging`\n\nResources: 5 to update, 4 to replace, 6 unchanged.\n")
     assert row(md, "web") == ["`web`", "reinstall 1.2.0 (namespace helmlife-dev → web-prod)",
-                              "pre_exec — replace: `spec.namespace`<br>crd_cleanup — update: `spec.namespace`"
-                              "<br>release — replace: `namespace`"
+                              "pre_exec — replace: `spec.namespace`<br>release — replace: `namespace`"
                               "<br>validate — replace: `revision`, `spec.namespace`"]
     assert row(md, "demo-app") == ["`demo-app`", "upgrade 0.1.0 (same chart version)",
                                    "pre_exec — update: `values_digest`<br>release — update: `values`"
@@ -342,7 +338,8 @@ def test_replace_preview() -> None:
     assert row(md, "gateway") == ["`gateway`", "uninstall and reinstall: 1.0.0 → 2.0.0 crosses 2.0.0",
                                   "pre_exec — update: `chart_version`, `reinstall_key`<br>release — replace: "
                                   "`version`<br>validate — update: `reinstall_key`, `revision`"]
-    # A moved release keeps its cluster-scoped CRDs: crd_cleanup is updated, not replaced.
+    # A moved release keeps its cluster-scoped CRDs: pre_exec's new copy marks them for the new
+    # owner before the old copy is deleted, so its owned_crds are not deleted.
     assert "CRDs that will be deleted" not in md
 
 
@@ -360,7 +357,7 @@ def test_engine_events_form_matches_the_digest() -> None:
     md = summarize(EVENTS)
     for chart in ("web", "demo-app", "gateway"):
         assert row(md, chart) == row(summarize(REPLACE), chart)
-    assert "Resources: 6 to update, 4 to replace, 6 unchanged." in md
+    assert "Resources: 5 to update, 4 to replace, 6 unchanged." in md
     assert "registering resource" not in md  # debug diagnostics are noise
     assert summarize({"events": EVENTS}) == md
 
@@ -376,11 +373,11 @@ def test_diff_reasons_and_detailed_diff_are_used_when_present() -> None:
                            "status": {"kind": "update"}, "resourceNames": {"kind": "update"},
                            "__inputs": {"kind": "update"}}),
         # A dynamic step that did report its reasons: read without the bookkeeping prefix.
-        step("update", urn("prod", "CrdCleanup", "shop-crd-cleanup"),
-             state("CrdCleanup", parent=parent), state("CrdCleanup", parent=parent),
+        step("update", urn("prod", "PreExec", "shop-pre-exec"),
+             state("PreExec", parent=parent), state("PreExec", parent=parent),
              diffReasons=["__crds", "__payload"]),
     ]}
-    assert row(summarize(preview), "shop")[2] == "crd_cleanup — update: `crds`<br>release — update: `values`"
+    assert row(summarize(preview), "shop")[2] == "pre_exec — update: `crds`<br>release — update: `values`"
 
 
 def test_internal_inputs_are_never_reasons() -> None:
@@ -398,7 +395,7 @@ def test_update_without_a_visible_reason_names_a_secret_input() -> None:
                   values_digest="[secret]")
     preview = {"steps": [
         step("update", urn("dev", "PreExec", "app-pre-exec"),
-             state("PreExec", parent=parent, **hidden, plan="deployed 1.0.0"),
+             state("PreExec", parent=parent, **hidden, plan="deployed 1.0.0", outputs={"owned_crds": []}),
              state("PreExec", parent=parent, **hidden, plan="upgrade 1.0.0 (same chart version)")),
         step("update", urn("dev", RELEASE_TYPE, "app"),
              release_state(parent, name="app", namespace="a", chart="charts/app", version="1.0.0", values="[secret]"),
@@ -432,8 +429,8 @@ def test_release_versions(old: str, new: str | None, text: str) -> None:
 
 def test_forced_crd_deletion_and_input_fallback() -> None:
     """With no owned_crds output recorded, the declared `crds` input names them."""
-    preview = {"steps": [step("delete", urn("dev", "CrdCleanup", "op-crd-cleanup"),
-                              state("CrdCleanup", crds=["a.example.com"],
+    preview = {"steps": [step("delete", urn("dev", "PreExec", "op-pre-exec"),
+                              state("PreExec", crds=["a.example.com"],
                                     spec=spec("op", "ns", "charts/op", force_crd_deletion=True)))]}
     md = summarize(preview)
     assert ("- `op`: removed with the chart: `a.example.com`. "
@@ -441,28 +438,76 @@ def test_forced_crd_deletion_and_input_fallback() -> None:
     assert row(md, "op")[1] == "no change"  # no Release in this preview
 
 
-def test_a_replaced_crd_cleanup_deletes_the_old_copys_crds() -> None:
+def test_a_replaced_pre_exec_deletes_no_crds() -> None:
+    """A renamed release replaces pre_exec: the new copy marks the CRDs for the new owner before
+    the old copy's delete, which then leaves them (digest form, and the streamed form's
+    create-replacement / replace / delete-replaced events)."""
     parent = chart_urn("dev", "op")
-    preview = {"steps": [step("replace", urn("dev", "CrdCleanup", "op-crd-cleanup"),
-                              state("CrdCleanup", parent=parent, crds=["a.example.com"],
+    preview = {"steps": [step("replace", urn("dev", "PreExec", "op-pre-exec"),
+                              state("PreExec", parent=parent, spec=spec("op", "ns", "charts/op"),
+                                    crds=["a.example.com"],
                                     outputs={"owned_crds": ["a.example.com", "b.example.com"]}),
-                              state("CrdCleanup", parent=parent, crds=["a.example.com"]))]}
-    assert ("- `op`: its crd_cleanup step is replaced, and deleting the old copy deletes: `a.example.com`, "
-            "`b.example.com`. The delete stops if custom resources of them still exist.") in summarize(preview)
+                              state("PreExec", parent=parent, spec=spec("op-v2", "ns", "charts/op"),
+                                    crds=["a.example.com"]),
+                              replaceReasons=["__spec"])],
+               "changeSummary": {"replace": 1}}
+    for md in (summarize(preview), summarize(streamed(preview))):
+        assert "CRDs that will be deleted" not in md and "b.example.com" not in md
+        assert row(md, "op")[2] == "pre_exec — replace: `spec.name`"
+
+
+# State of helmlife 0.3 not yet moved: pre_exec has neither `crds` nor `owned_crds`, the retired
+# CrdCleanup step (0.1 named it `<chart>-crds`) owns the CRDs.
+RETIRED_CRDS = ["a.example.com", "b.example.com"]
+
+
+def _not_yet_moved(pre_exec_op: str | None, crd_cleanup_name: str, parent: str | None) -> list[dict[str, Any]]:
+    old_spec = dict(spec=spec("op", "ns", "charts/op"), chart_version="1.0.0")
+    steps = [step("delete", urn("dev", "CrdCleanup", crd_cleanup_name),
+                  state("CrdCleanup", parent=parent, **old_spec, crds=None,
+                        outputs={"owned_crds": RETIRED_CRDS}))]
+    if pre_exec_op == "delete":
+        steps.append(step("delete", urn("dev", "PreExec", "op-pre-exec"),
+                          state("PreExec", parent=parent, **old_spec, plan="deployed 1.0.0", changes={},
+                                outputs={"reinstall_key": 0})))
+    elif pre_exec_op == "update":  # the `up` records pre_exec's CRD inputs and owned_crds, running nothing
+        steps.append(step("update", urn("dev", "PreExec", "op-pre-exec"),
+                          state("PreExec", parent=parent, **old_spec, plan="deployed 1.0.0", changes={},
+                                outputs={"reinstall_key": 0}),
+                          state("PreExec", parent=parent, **old_spec, crds=None, crd_digest="c-1",
+                                plan="deployed 1.0.0", changes={})))
+    return steps
+
+
+@pytest.mark.parametrize("name, parent", [("op-crd-cleanup", chart_urn("dev", "op")), ("op-crds", None)])
+def test_destroying_state_not_yet_moved_deletes_the_retired_crd_cleanups_crds(name: str, parent: str | None) -> None:
+    md = summarize({"steps": _not_yet_moved("delete", name, parent)})
+    assert ("- `op`: removed with the chart: `a.example.com`, `b.example.com`. "
+            "The delete stops if custom resources of them still exist.") in md
+
+
+@pytest.mark.parametrize("pre_exec_op", ["update", None])
+def test_an_up_deleting_only_the_retired_crd_cleanup_deletes_no_crds(pre_exec_op: str | None) -> None:
+    """Moving 0.3 state: the release stays installed, so the retired step's delete touches nothing."""
+    md = summarize({"steps": _not_yet_moved(pre_exec_op, "op-crd-cleanup", chart_urn("dev", "op"))})
+    assert "CRDs that will be deleted" not in md
+    assert not any(n in md for n in RETIRED_CRDS)
+    if pre_exec_op == "update":  # it records the CRDs it owns now: no input of the state's changed
+        assert row(md, "op")[2] == "pre_exec — update: `owned_crds`"
 
 
 def test_no_crd_warning_when_nothing_is_owned_or_dry_run() -> None:
     steps = [
-        step("delete", urn("dev", "CrdCleanup", "a-crd-cleanup"),
-             state("CrdCleanup", crds=None, outputs={"owned_crds": []})),
-        step("delete", urn("dev", "CrdCleanup", "b-crd-cleanup"),
-             state("CrdCleanup", crds=["x.example.com"], spec={"dry_run": True})),
-        step("update", urn("dev", "CrdCleanup", "c-crd-cleanup"),
-             state("CrdCleanup", crds=["y.example.com"]), state("CrdCleanup", crds=[])),
+        step("delete", urn("dev", "PreExec", "a-pre-exec"),
+             state("PreExec", crds=None, outputs={"owned_crds": []})),
+        step("delete", urn("dev", "PreExec", "b-pre-exec"),
+             state("PreExec", crds=["x.example.com"], spec={"dry_run": True})),
+        step("update", urn("dev", "PreExec", "c-pre-exec"),
+             state("PreExec", crds=["y.example.com"]), state("PreExec", crds=[])),
     ]
     md = summarize({"steps": steps})
     assert "CRDs that will be deleted" not in md
-    assert row(md, "c")[2] == "crd_cleanup — update: `crds`"
+    assert row(md, "c")[2] == "pre_exec — update: `crds`"
 
 
 def test_component_only_and_chart_from_parent() -> None:
