@@ -287,7 +287,8 @@ class LifecycleChart(pulumi.ComponentResource):
                 pulumi.log.debug(f"{spec.name}: no readiness watch: {err}")
                 return
             self._watch = diagnose.ReadinessWatch(api, spec.namespace, spec.name,
-                                                  diagnose.sample_interval(spec.timeout_seconds))
+                                                  diagnose.sample_interval(spec.timeout_seconds),
+                                                  delay=diagnose.first_sample(spec.timeout_seconds))
             self._watch.__enter__()
 
         def stop(_: Any) -> None:

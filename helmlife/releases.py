@@ -62,20 +62,26 @@ def head(api: client.ApiClient, name: str, namespace: str) -> tuple[int, str] | 
     newest = _newest(api, namespace, f"owner=helm,name={name}")
     if newest is None:
         return None
-    labels = newest.metadata.labels or {}
+    labels = newest["metadata"].get("labels") or {}
     return int(labels.get("version", 0)), str(labels.get("status", ""))
 
 
-def _newest(api: client.ApiClient, namespace: str, selector: str) -> client.V1Secret | None:
-    secrets = client.CoreV1Api(api).list_namespaced_secret(namespace, label_selector=selector).items
-    return max(secrets, key=lambda s: int((s.metadata.labels or {}).get("version", 0))) if secrets else None
+def _newest(api: client.ApiClient, namespace: str, selector: str) -> dict[str, Any] | None:
+    """The newest revision's Secret as the API server sends it, parsed as plain JSON: the
+    client's models for every stored revision (each a whole gzipped release) took 1.3 ms of CPU
+    per read of a one-revision release against 0.85 ms, more with history, and every chart reads
+    its record at every preview."""
+    response = client.CoreV1Api(api).list_namespaced_secret(namespace, label_selector=selector,
+                                                             _preload_content=False)
+    secrets = json.loads(response.data)["items"]
+    return max(secrets, key=lambda s: int((s["metadata"].get("labels") or {}).get("version", 0))) if secrets else None
 
 
 def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> ReleaseRecord | None:
     newest = _newest(api, namespace, selector)
     if newest is None:
         return None
-    doc = decode(newest.data["release"])
+    doc = decode(newest["data"]["release"])
     meta = (doc.get("chart") or {}).get("metadata") or {}
     return ReleaseRecord(
         name=name, namespace=namespace, revision=int(doc.get("version", 0)),

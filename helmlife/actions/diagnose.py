@@ -42,7 +42,8 @@ def reasons(seen: Sample) -> int:
 
 
 class ReadinessWatch:
-    """Samples the release's readiness every `interval` seconds until the `with` block ends.
+    """Samples the release's readiness every `interval` seconds, from `delay` seconds on, until
+    the `with` block ends.
 
     Only the last sample that found something not ready is kept, and only if it explains as
     many unready pods as the one before: with `--atomic` the samples taken during helm's
@@ -50,9 +51,11 @@ class ReadinessWatch:
     Sampling errors are remembered, never raised: diagnostics must not fail a deploy.
     """
 
-    def __init__(self, api: client.ApiClient, namespace: str, release: str, interval: float) -> None:
+    def __init__(self, api: client.ApiClient, namespace: str, release: str, interval: float,
+                 delay: float = 0.0) -> None:
         self._args = (api, namespace, release)
         self._interval = interval
+        self._delay = delay
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.unready: Sample | None = None
@@ -81,6 +84,8 @@ class ReadinessWatch:
         self.__enter__()
 
     def _run(self) -> None:
+        if self._stop.wait(max(0.0, self._delay - self._interval)):
+            return
         while not self._stop.wait(self._interval):
             try:
                 seen = sample(*self._args)
@@ -103,6 +108,13 @@ def sample_interval(timeout: float) -> float:
     """Often enough to catch pods before a rollback removes them, rarely enough for a shared
     API server: a twentieth of helm's timeout, between 1 and 5 seconds."""
     return min(5.0, max(1.0, timeout / 20))
+
+
+def first_sample(timeout: float) -> float:
+    """When sampling starts: after a quarter of helm's timeout. What the samples are for is a
+    wait that runs out, which takes the whole timeout; a release ready before then (most of them)
+    costs the API server and the deploying machine no sample at all."""
+    return max(sample_interval(timeout), timeout / 4)
 
 
 def after_failure(api: client.ApiClient, namespace: str, release: str) -> str:

@@ -77,6 +77,19 @@ def test_sampling_is_a_twentieth_of_the_timeout_between_one_and_five_seconds(tim
     assert diagnose.sample_interval(timeout) == interval
 
 
+@pytest.mark.parametrize("timeout, first", [(300, 75.0), (180, 45.0), (15, 3.75), (2, 1.0)])
+def test_sampling_starts_after_a_quarter_of_the_timeout(timeout: float, first: float) -> None:
+    assert diagnose.first_sample(timeout) == first
+
+
+def test_a_release_ready_before_the_first_sample_is_never_sampled(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken: list[float] = []
+    monkeypatch.setattr(diagnose, "sample", lambda *args: taken.append(1.0) or diagnose.Sample(0.0, []))
+    with diagnose.ReadinessWatch(None, "ns", "x", interval=0.01, delay=60.0):
+        threading.Event().wait(0.1)
+    assert taken == []
+
+
 def record(revision: int, status: str = "deployed") -> releases.ReleaseRecord:
     return releases.ReleaseRecord("gw", "ns", revision, status, "1.0.0", "1.0.0", "", {})
 
