@@ -11,7 +11,6 @@ and adds the API versions of the chart's own crds/ CRDs, which helm installs bef
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -33,11 +32,9 @@ def _get(api: client.ApiClient, path: str) -> dict[str, Any] | None:
     """A discovery document, or None when its group does not answer (an aggregated API that is
     down): helm too renders with the groups that answered."""
     try:
-        response = api.call_api(path, "GET", auth_settings=["BearerToken"], header_params={"Accept": "application/json"},
-                                _preload_content=False, _return_http_data_only=True)
+        return kube.get_json(api, path)
     except client.ApiException:
         return None
-    return json.loads(response.data)
 
 
 def _group_versions(api: client.ApiClient) -> list[str]:

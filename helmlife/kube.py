@@ -311,14 +311,19 @@ def kept_crds_of(api: client.ApiClient, release: str, namespace: str) -> list[st
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
 
+def get_json(api: client.ApiClient, path: str, accept: str = "application/json", **params: Any) -> Any:
+    """GET an API path as plain JSON. Through the dynamic client's `request`, whose arguments
+    are the same in every kubernetes client release (`ApiClient.call_api`'s changed in 37);
+    `params` are its query options (`label_selector`, ...). Errors are `client.ApiException`s."""
+    response = dynamic_client(api).request("get", path, serialize=False, header_params={"Accept": accept}, **params)
+    return json.loads(response.data)
+
+
 def metadata_list(api: client.ApiClient, path: str, label_selector: str | None = None) -> list[dict[str, Any]]:
     """The metadata of every object a list path serves, and nothing else (no CRD schema, no
     Secret data), as plain JSON."""
-    query = [("labelSelector", label_selector)] if label_selector else []
-    response = api.call_api(path, "GET", query_params=query, auth_settings=["BearerToken"],
-                            header_params={"Accept": METADATA_ONLY}, _preload_content=False,
-                            _return_http_data_only=True)
-    return [item.get("metadata") or {} for item in json.loads(response.data).get("items") or []]
+    found = get_json(api, path, METADATA_ONLY, **({"label_selector": label_selector} if label_selector else {}))
+    return [item.get("metadata") or {} for item in found.get("items") or []]
 
 
 def crd_metadata(api: client.ApiClient) -> list[dict[str, Any]]:
@@ -406,15 +411,13 @@ def delete_crds(api: client.ApiClient, names: Iterable[str], timeout: float, pol
 
 def apply_crds(api: client.ApiClient, docs: Iterable[dict[str, Any]]) -> list[str]:
     """Server-side apply CRD documents (field manager `helmlife`, taking over the fields helm
-    set when it created them); returns their names. The generated client cannot send an apply
-    patch (it picks the content type itself), hence the one direct `call_api`."""
+    set when it created them); returns their names. The typed client cannot send an apply patch
+    (it picks the content type itself); the dynamic client can, in every client release."""
+    crds = dynamic_client(api).resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
 
     def one(doc: dict[str, Any]) -> str:
         name = doc["metadata"]["name"]
-        api.call_api(f"{CRD_PATH}/{name}", "PATCH", body=doc, auth_settings=["BearerToken"],
-                     query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
-                     header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
-                     _preload_content=False)
+        crds.server_side_apply(body=doc, name=name, field_manager=FIELD_MANAGER, force_conflicts=True, serialize=False)
         return name
 
     return parallel(one, docs)

@@ -3,6 +3,7 @@ the plain CLI: the dependency line, the Pulumi.yaml runtime options, a hooks mod
 kubernetes.Provider of their own."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,27 @@ from tests.e2e.conftest import KUBECONFIG, ROOT, TOOLS, Cluster, user_env
 
 pytestmark = pytest.mark.e2e
 GUIDE = ROOT / "docs" / "own-project.md"
+# What helmlife asks of the kubernetes client beyond the typed API (raw GETs, metadata-only
+# lists, server-side apply), run with the client release the user's project resolved: the
+# guide's dependency line takes the newest, whose ApiClient.call_api changed in 37.
+CLIENT_CALLS = """
+import json, sys
+import kubernetes
+from helmlife import capabilities, kube, releases
+api = kube.api_client(open(sys.argv[1]).read())
+name = sys.argv[3] + ".own.helmlife.dev"
+crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": name},
+       "spec": {"group": "own.helmlife.dev", "scope": "Namespaced",
+                "names": {"plural": sys.argv[3], "singular": sys.argv[3][:-1], "kind": "Gizmo"},
+                "versions": [{"name": "v1", "served": True, "storage": True,
+                              "schema": {"openAPIV3Schema": {"type": "object"}}}]}}
+applied = kube.apply_crds(api, [crd])
+listed = [m["name"] for m in kube.crd_metadata(api)]
+kube.delete_crds(api, applied, timeout=60)
+print(json.dumps({"client": kubernetes.__version__, "kube_version": capabilities.of_cluster(api).kube_version,
+                  "applied": applied, "listed": name in listed,
+                  "revisions": [r.revision for r in releases.revisions(api, "web", sys.argv[2])]}))
+"""
 BLOCK = re.compile(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", re.S)
 
 
@@ -22,6 +44,12 @@ def files_of_the_guide() -> dict[str, str]:
     found = dict(BLOCK.findall(GUIDE.read_text()))
     assert {"Pulumi.yaml", "pyproject.toml", "__main__.py", "my_hooks.py"} <= set(found), sorted(found)
     return {name: text.replace("HELMLIFE_PATH", str(ROOT)) for name, text in found.items()}
+
+
+def cluster_version(cluster: Cluster) -> str:
+    from kubernetes import client
+
+    return client.VersionApi(cluster.api).get_code().git_version
 
 
 def test_a_project_built_from_the_guide_deploys(tmp_path: Path, cluster: Cluster) -> None:
@@ -56,6 +84,13 @@ def test_a_project_built_from_the_guide_deploys(tmp_path: Path, cluster: Cluster
         recorded = cluster.configmap(namespace, "web-deployed")  # the project's own hook ran
         assert recorded is not None and recorded.data == {"version": "0.1.0"}
         assert "(update)" not in pulumi("preview", "--diff")
+        plural = f"gizmos{os.getpid()}"
+        calls = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", CLIENT_CALLS, str(KUBECONFIG),
+                                namespace, plural], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+        assert calls.returncode == 0, calls.stderr
+        seen = json.loads(calls.stdout)
+        assert seen["kube_version"] == cluster_version(cluster), seen
+        assert seen["applied"] == [f"{plural}.own.helmlife.dev"] and seen["listed"] and seen["revisions"] == [1], seen
     finally:
         pulumi("destroy", "--yes", ok=False)
     assert cluster.release_secrets(namespace, "web") == []
