@@ -158,7 +158,11 @@ class Workload:
 
 
 def _ours(obj: Any, release: str, namespace: str) -> bool:
-    notes = obj.metadata.annotations or {}
+    return _annotated_for(obj.metadata.annotations or {}, release, namespace)
+
+
+def _annotated_for(notes: dict[str, str], release: str, namespace: str) -> bool:
+    """Helm's release annotations name this release."""
     return notes.get(RELEASE_NAME_ANNOTATION) == release and notes.get(RELEASE_NAMESPACE_ANNOTATION, namespace) == namespace
 
 
@@ -298,13 +302,8 @@ def kept_crds_of(api: client.ApiClient, release: str, namespace: str) -> list[st
     """The CRDs in the cluster that Helm installed for this release and keeps past its uninstall
     (`helm.sh/resource-policy: keep`): what a destroy leaves behind, read after the release's
     record is gone (its objects keep Helm's release annotations)."""
-    found = []
-    for meta in crd_metadata(api):
-        notes = meta.get("annotations") or {}
-        if (notes.get(RELEASE_NAME_ANNOTATION) == release and notes.get(RELEASE_NAMESPACE_ANNOTATION, namespace) == namespace
-                and notes.get(HELM_RESOURCE_POLICY) == "keep"):
-            found.append(str(meta["name"]))
-    return sorted(found)
+    return sorted(str(meta["name"]) for meta in crd_metadata(api) for notes in [meta.get("annotations") or {}]
+                  if _annotated_for(notes, release, namespace) and notes.get(HELM_RESOURCE_POLICY) == "keep")
 
 
 # The API server's metadata-only list (as `kubectl get --show-kind` asks for it): no schemas.

@@ -175,7 +175,7 @@ def changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
 
 def backfilled(step: Step) -> list[str]:
     """Outputs an update records without running the step, because the state predates them."""
-    return [k for k in lookup(step.name).backfill if step.old_outputs.get(k) is None] if step.name != RELEASE else []
+    return lookup(step.name).unrecorded(step.old_outputs) if step.name != RELEASE else []
 
 
 def why(step: Step) -> list[str]:

@@ -66,6 +66,10 @@ class StepDef:
     def type_name(self) -> str:
         return "".join(part.capitalize() for part in self.name.split("_"))
 
+    def unrecorded(self, outputs: Mapping[str, Any]) -> list[str]:
+        """The `backfill` outputs these (old) outputs lack."""
+        return [k for k in self.backfill if outputs.get(k) is None]
+
     @property
     def suffix(self) -> str:
         return self.name.replace("_", "-")

@@ -185,7 +185,7 @@ class StepProvider(ResourceProvider):
 
     def _lacks_outputs(self, old: dict[str, Any]) -> bool:
         """Outputs this version records that the state does not have yet (`StepDef.backfill`)."""
-        return any(old.get(k) is None for k in self._def().backfill)
+        return bool(self._def().unrecorded(old))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         step = self._def()
