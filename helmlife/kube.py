@@ -203,7 +203,8 @@ def unready_others(api: client.ApiClient, namespace: str, release: str) -> list[
     """What else `helm --wait` waits for and is not there yet, one line each with the reason:
     the release's Services (a cluster IP; for a LoadBalancer, an address), its
     PersistentVolumeClaims (bound), and the namespace's hook Jobs (complete: helm waits for a
-    hook Job whatever `wait` says, and hook objects carry no release annotation)."""
+    hook Job whatever `wait` says, and hook objects carry no release annotation), each Job
+    followed by its pods that are not Ready, indented, as a workload is."""
     core, lines = client.CoreV1Api(api), []
     for svc in core.list_namespaced_service(namespace).items:
         if not _ours(svc, release, namespace) or svc.spec.type == "ExternalName":
@@ -221,6 +222,9 @@ def unready_others(api: client.ApiClient, namespace: str, release: str) -> list[
         if "helm.sh/hook" in (job.metadata.annotations or {}) and not done:
             lines.append(f"Job/{namespace}/{job.metadata.name}: not complete (hook; {job.status.active or 0} active, "
                          f"{job.status.succeeded or 0} succeeded, {job.status.failed or 0} failed)")
+            if job.spec and job.spec.selector:
+                pods = core.list_namespaced_pod(namespace, label_selector=label_selector(job.spec.selector)).items
+                lines += [f"  {line}" for line in map(pod_state, pods) if line]
     return lines
 
 

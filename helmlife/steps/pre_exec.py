@@ -296,9 +296,11 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
     if kept:
         step_logger(spec.name, "pre_exec").warning("%s", kept_notice(inputs.api, spec.name, kept, done=True))
     if inputs.hooks.get("teardown"):
-        # The version being torn down is the one the last run deployed (its target): the Release
-        # and Helm's record are gone by now.
-        inputs.run_hooks("teardown", previous_version=inputs.chart_version or outputs.previous_version)
+        # The version being torn down: what Helm had before the uninstall (validate's delete read
+        # it; Helm's record is gone by now), else the one the last run deployed (its target).
+        torn_down = releases.version_before_uninstall(inputs.kubeconfig, inputs.kube_context, spec.name,
+                                                      spec.namespace)
+        inputs.run_hooks("teardown", previous_version=torn_down or inputs.chart_version or outputs.previous_version)
     if spec.delete_namespace is NamespaceDeletion.if_created_and_empty:
         outcome = namespaces.delete_if_created_and_empty(inputs.api, spec.namespace, spec.name, spec.timeout_seconds)
         step_logger(spec.name, "pre_exec").info("%s", outcome.reason)

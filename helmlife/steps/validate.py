@@ -148,5 +148,7 @@ def delete(inputs: Inputs, outputs: Outputs) -> None:
                                                                inputs.owned_crds or ())):
         raise RuntimeError(refusal(spec.name, left) + " Nothing was uninstalled or deleted.")
     record = releases.latest(inputs.api, spec.name, spec.namespace)
+    if record is not None:
+        releases.note_before_uninstall(inputs.kubeconfig, inputs.kube_context, record)  # for teardown
     if record is not None and record.live and (kept := kept_crds(helm_yaml.load_all(record.manifest))):
         step_logger(spec.name, "validate").warning("%s", kept_notice(inputs.api, spec.name, kept, done=False))

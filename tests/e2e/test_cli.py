@@ -15,10 +15,10 @@ from tests.e2e.conftest import ROOT, Cluster, Project, chart
 pytestmark = pytest.mark.e2e
 
 
-def helmlife(proj: Project, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def helmlife(proj: Project, *args: str, cwd: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
     """The command in `cwd`, in the shell of a user who sourced this checkout's .tools/env (so
     HELMLIFE_ROOT names the checkout) and whose PULUMI_BACKEND_URL is the project's backend."""
-    env = {**proj.env(), "HELMLIFE_ROOT": str(ROOT), "PYTHONPATH": str(ROOT)}
+    env = {**proj.env(), "HELMLIFE_ROOT": str(ROOT), "PYTHONPATH": str(ROOT), **extra_env}
     return subprocess.run([sys.executable, "-m", "helmlife", *args], capture_output=True, text=True, env=env,
                           cwd=cwd, timeout=600)
 
@@ -45,6 +45,24 @@ def test_preview_json_acts_on_the_project_it_runs_in(project: Project, cluster: 
     rooted = helmlife(project, "preview", "t", "--json", "--root", str(project.root), cwd=tmp_path)
     assert rooted.returncode == 0, rooted.stderr
     assert json.loads(rooted.stdout)["changeSummary"] == summary
+
+    # The project's state in a backend of its own, not under the project (a team's, say): found
+    # from inside, with --root and with --tools too; <project>/.tools/state is empty now, so a
+    # command that fell back to it would find no stack t.
+    state, elsewhere = project.root / ".tools" / "state", tmp_path / "team-state"
+    state.rename(elsewhere)
+    state.mkdir()
+    try:
+        team = {"PULUMI_BACKEND_URL": f"file://{elsewhere}"}
+        for args, cwd in ((("--json",), inside), (("--json", "--root", str(project.root)), tmp_path),
+                          (("--json", "--root", str(project.root), "--tools", str(ROOT / ".tools")), tmp_path)):
+            moved = helmlife(project, "preview", "t", *args, cwd=cwd, **team)
+            assert moved.returncode == 0, (args, moved.stderr)
+            assert json.loads(moved.stdout)["changeSummary"] == summary, args
+        assert not any(state.iterdir()), "nothing may be created in a backend the project does not use"
+    finally:
+        state.rmdir()
+        elsewhere.rename(state)
 
     # A stack that is not there: refused, naming project and backend; nothing created anywhere.
     missing = helmlife(project, "preview", "nope", "--json", cwd=inside)

@@ -63,6 +63,10 @@ def test_a_chart_with_a_kubernetes_floor_and_adopt_previews_and_deploys(project:
     assert adopted.metadata.annotations["meta.helm.sh/release-name"] == "edge"
     assert adopted.data == {"proxy-body-size": "1m"}  # the chart's value, applied by helm
     assert sorted(previewed) == sorted(helm_get(cluster, "manifest", "edge", ns))
+    # no false diff: the first refresh after the clean install changes nothing, nor does a preview
+    refresh = project.run("refresh", "t")
+    assert refresh.ok and refresh.changes == {}, refresh.output
+    assert project.preview("t").changes == {}
 
 
 @pytest.mark.parametrize("adopt", [True, False], ids=["helm-template", "upgrade-dry-run"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from typing import Any
 
 import pytest
@@ -166,3 +167,27 @@ def test_service_check_through_the_proxy_shows_the_proxy_reason(project: Project
                       rf"via the API server proxy answered {status}, expected 200: ([^\n]+)", r.output)
     assert found, r.output
     assert found.group(1).strip() and found.group(1).strip().rstrip(".") in body, (found.group(1), body)
+
+
+
+def test_teardown_after_a_failed_upgrade_sees_the_version_still_deployed(project: Project, cluster: Cluster) -> None:
+    """Issue 18 item 8: an upgrade to 1.1.0 (1.0.0 with its version bumped) cannot schedule and
+    helm rolls back to 1.0.0, although pre_exec already ran for 1.1.0. The teardown hook of a
+    destroy then is told the version deployed, 1.0.0."""
+    ns = project.namespace
+    src = project.root / "charts" / "edge-proxy"
+    shutil.copytree(src / "1.0.0", src / "1.1.0")
+    (src / "1.1.0" / "Chart.yaml").write_text((src / "1.0.0" / "Chart.yaml").read_text()
+                                              .replace("version: 1.0.0", "version: 1.1.0"))
+    project.write_stack("t", [chart("edge", ns, V1, timeout="15s")])
+    assert (r := project.up("t")).ok, r.output
+    project.write_stack("t", [chart("edge", ns, "charts/edge-proxy/1.1.0", timeout="15s", values=[UNSCHEDULABLE])])
+    failed = project.up("t")
+    assert not failed.ok and "has been rolled back due to atomic being set" in failed.output, failed.output
+    assert seen(cluster, ns, "edge", "pre_exec")["target_version"] == "1.1.0"  # pre_exec ran for 1.1.0
+    record = cluster.helm_release(ns, "edge")
+    assert (record["status"], record["chart"]) == ("deployed", "edge-proxy-1.0.0"), record
+
+    assert (d := project.destroy("t")).ok, d.output
+    assert cluster.release_secrets(ns, "edge") == []
+    assert seen(cluster, ns, "edge", "teardown")["previous_version"] == "1.0.0"

@@ -5,6 +5,7 @@ declared arguments once after an import (one new revision, the same manifest).""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -28,6 +29,7 @@ LifecycleChart("web", ReleaseArgs(name="web", chart="charts/demo-app", namespace
 
 def test_release_args_migration_keeps_the_installed_release(project: Project, cluster: Cluster) -> None:
     ns = project.namespace
+    environ = dict(os.environ)  # the program's settings reach the CLI runs only, not this process
     # What kubernetes.helm.v3.Release installed before the migration (helm's own record of it).
     values = project.root / "values.json"
     values.write_text(json.dumps({"replicaCount": 1, "message": "migrated"}))
@@ -55,3 +57,4 @@ def test_release_args_migration_keeps_the_installed_release(project: Project, cl
     up = project.run("up", "t", pythonpath=pythonpath)
     assert up.ok, up.output
     assert cluster.deployed_revision(ns, "web") == revision + 1 and cluster.deployment(ns, "web").spec.replicas == 2
+    assert dict(os.environ) == environ

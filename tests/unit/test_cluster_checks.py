@@ -96,12 +96,24 @@ def test_a_wait_names_services_claims_and_hook_jobs(monkeypatch: pytest.MonkeyPa
                         status=SimpleNamespace(load_balancer=None)),
     ]
     claims = [SimpleNamespace(metadata=_meta("data", **ours), status=SimpleNamespace(phase="Pending"))]
+    job_selector = client.V1LabelSelector(match_labels={"batch.kubernetes.io/controller-uid": "u1"})
     jobs = [SimpleNamespace(metadata=_meta("migrate", **{"helm.sh/hook": "pre-install"}),
+                            spec=SimpleNamespace(selector=job_selector),
                             status=SimpleNamespace(conditions=None, active=1, succeeded=None, failed=None)),
-            SimpleNamespace(metadata=_meta("plain"), status=SimpleNamespace(conditions=None, active=1, succeeded=None,
-                                                                            failed=None))]
+            SimpleNamespace(metadata=_meta("plain"), spec=SimpleNamespace(selector=job_selector),
+                            status=SimpleNamespace(conditions=None, active=1, succeeded=None, failed=None))]
+    pending = client.V1Pod(metadata=client.V1ObjectMeta(name="migrate-x1"), status=client.V1PodStatus(
+        phase="Pending", conditions=[client.V1PodCondition(type="PodScheduled", status="False", reason="Unschedulable",
+                                                           message="0/2 nodes are available")]))
+    asked: list[str] = []
+
+    def pods(ns: str, label_selector: str) -> SimpleNamespace:
+        asked.append(label_selector)
+        return SimpleNamespace(items=[pending])
+
     core = SimpleNamespace(list_namespaced_service=lambda ns: SimpleNamespace(items=services),
-                           list_namespaced_persistent_volume_claim=lambda ns: SimpleNamespace(items=claims))
+                           list_namespaced_persistent_volume_claim=lambda ns: SimpleNamespace(items=claims),
+                           list_namespaced_pod=pods)
     monkeypatch.setattr(client, "CoreV1Api", lambda api: core)
     monkeypatch.setattr(client, "BatchV1Api", lambda api: SimpleNamespace(
         list_namespaced_job=lambda ns: SimpleNamespace(items=jobs)))
@@ -109,4 +121,6 @@ def test_a_wait_names_services_claims_and_hook_jobs(monkeypatch: pytest.MonkeyPa
         "Service/web/lb: no load-balancer address",
         "PersistentVolumeClaim/web/data: not bound (Pending)",
         "Job/web/migrate: not complete (hook; 1 active, 0 succeeded, 0 failed)",
+        "  pod/migrate-x1: phase=Pending; PodScheduled=Unschedulable 0/2 nodes are available",
     ]
+    assert asked == ["batch.kubernetes.io/controller-uid=u1"]  # the hook Job's own pods

@@ -41,3 +41,16 @@ def test_values_changed_without_object_changes_is_an_upgrade() -> None:
 
 def test_skip_leaves_the_release() -> None:
     assert decide(ReleaseState(record("1.0.0"), "2.0.0", "2.0.0", 3, skipped=True)).action is Action.skip
+
+
+def test_the_version_before_the_uninstall_is_told_once_for_its_cluster_and_release() -> None:
+    """validate's delete notes what Helm had; pre_exec's delete (teardown) reads it after the uninstall."""
+    from helmlife import releases
+
+    releases.note_before_uninstall("config-a", "ctx", record("1.0.0"))
+    releases.note_before_uninstall("config-a", "ctx", record("9.9.9", "uninstalled"))  # nothing to tear down
+    assert releases.version_before_uninstall("config-b", "ctx", "web", "ns") is None  # another cluster
+    assert releases.version_before_uninstall("config-a", None, "web", "ns") is None  # another context
+    assert releases.version_before_uninstall("config-a", "ctx", "web", "other") is None
+    assert releases.version_before_uninstall("config-a", "ctx", "web", "ns") == "1.0.0"
+    assert releases.version_before_uninstall("config-a", "ctx", "web", "ns") is None  # once
