@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,21 +86,17 @@ def _record(api: client.ApiClient, name: str, namespace: str, selector: str) -> 
 # this version (pre_exec's own recorded target is another after an upgrade that helm rolled
 # back). Both deletes run in the one process of the cluster's steps provider, in one operation;
 # without a note (a delete that failed in between, run again later) pre_exec's target stands in.
-_before_uninstall: dict[tuple[str, str, str], str] = {}
-
-
-def _cluster(kubeconfig: str, context: str | None) -> str:
-    return hashlib.sha256(f"{context or ''}\0{kubeconfig}".encode()).hexdigest()
+_before_uninstall: dict[tuple[str, str | None, str, str], str] = {}
 
 
 def note_before_uninstall(kubeconfig: str, context: str | None, record: ReleaseRecord) -> None:
     if record.live and record.chart_version:
-        _before_uninstall[(_cluster(kubeconfig, context), record.namespace, record.name)] = record.chart_version
+        _before_uninstall[(kubeconfig, context, record.namespace, record.name)] = record.chart_version
 
 
 def version_before_uninstall(kubeconfig: str, context: str | None, name: str, namespace: str) -> str | None:
     """The version noted by `note_before_uninstall` in this process, once."""
-    return _before_uninstall.pop((_cluster(kubeconfig, context), namespace, name), None)
+    return _before_uninstall.pop((kubeconfig, context, namespace, name), None)
 
 
 @dataclass(frozen=True)
